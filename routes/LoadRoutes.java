@@ -1,0 +1,33 @@
+package dev.streametl.routes;
+
+import dev.streametl.pipeline.ElasticsearchBulk;
+import dev.streametl.pipeline.KafkaRecords;
+import dev.streametl.pipeline.PipelineRoutes;
+import org.apache.camel.builder.AggregationStrategies;
+
+/**
+ * Stage 4, load: a batch of enriched order changes to Elasticsearch (one bulk request, document id = order id) and to
+ * the enriched orders topic (key = order id, tombstone for a delete). Both are keyed, so a replay is harmless.
+ */
+public class LoadRoutes extends PipelineRoutes {
+
+    @Override
+    protected void routes() {
+        from("direct:load-enriched-orders")
+                .routeId("load-enriched-orders")
+                .filter(simple("${body.size()} > 0"))
+                .multicast(AggregationStrategies.useOriginal())
+                    .to("direct:index-enriched-orders", "direct:publish-enriched-orders")
+                .end();
+
+        from("direct:index-enriched-orders")
+                .routeId("index-enriched-orders")
+                .setBody(method(ElasticsearchBulk.class, "ofEnrichedOrders"))
+                .to("{{etl.load.elasticsearch}}");
+
+        from("direct:publish-enriched-orders")
+                .routeId("publish-enriched-orders")
+                .setBody(method(KafkaRecords.class, "ofEnrichedOrders"))
+                .to("{{etl.load.kafka}}");
+    }
+}

@@ -1,0 +1,69 @@
+package dev.streametl.routes;
+
+import dev.streametl.pipeline.ChangeEvent;
+import dev.streametl.pipeline.CustomerJoin;
+import dev.streametl.pipeline.CustomerWait;
+import dev.streametl.pipeline.DeadLetter;
+import dev.streametl.pipeline.EnrichedOrderBatch;
+import dev.streametl.pipeline.KafkaBatch;
+import dev.streametl.pipeline.Order;
+import dev.streametl.pipeline.PipelineRoutes;
+import org.apache.camel.component.caffeine.CaffeineConstants;
+import org.apache.camel.component.kafka.KafkaConstants;
+
+/**
+ * Stage 3, order enrichment: each order change joined with its customer from the customer table (content enricher),
+ * a batch at a time; the batch then goes to the load stage, and its offsets are committed only once loaded.
+ */
+public class OrderEnrichmentRoutes extends PipelineRoutes {
+
+    @Override
+    protected void routes() {
+        long customerWaitMillis = Long.parseLong(getContext().resolvePropertyPlaceholders("{{etl.enrich.customer-wait-ms}}"));
+
+        from("{{etl.orders.source}}")
+                .routeId("order-enrichment")
+                .process(KafkaBatch::rememberOffsets)
+                .split(method(KafkaBatch.class, "records"), new EnrichedOrderBatch())
+                    .to("direct:enrich-order")
+                .end()
+                .to("direct:load-enriched-orders")
+                .process(KafkaBatch::commit);
+
+        from("direct:enrich-order")
+                .routeId("enrich-order")
+                .filter(body().isNotNull()) // a tombstone only compacts the topic: its delete came just before
+                .process(e -> e.getMessage().setBody(ChangeEvent.parse(e.getMessage().getBody(String.class), Order.class)))
+                .choice()
+                    .when(simple("${body.isDelete()}"))
+                        .setBody(simple("${body.before().deletion()}"))
+                    .otherwise()
+                        .setBody(simple("${body.after()}"))
+                        .to("direct:join-customer")
+                .end();
+
+        from("direct:join-customer")
+                .routeId("join-customer")
+                .to("direct:lookup-customer")
+                .loopDoWhile(new CustomerWait(customerWaitMillis))
+                    .delay(constant(100)).syncDelayed().end() // end() closes the delay, not the loop
+                    .to("direct:lookup-customer")
+                .end()
+                .filter(exchangeProperty(CustomerJoin.UNMATCHED))
+                    .setHeader(DeadLetter.ERROR, simple("customer ${body.customerId()} not found"))
+                    .to("direct:unmatched-order");
+
+        from("direct:lookup-customer")
+                .routeId("lookup-customer")
+                .setHeader(CaffeineConstants.ACTION, constant(CaffeineConstants.ACTION_GET))
+                .setHeader(CaffeineConstants.KEY, simple("${body.customerId()}"))
+                .enrich("{{etl.customers.table}}", new CustomerJoin());
+
+        from("direct:unmatched-order")
+                .routeId("unmatched-order")
+                .log("Order ${body.orderId()} has no customer ${body.customerId()} yet: to the unmatched endpoint")
+                .setHeader(KafkaConstants.KEY, simple("${body.orderId()}"))
+                .marshal().json()
+                .to("{{etl.orders.unmatched}}");
+    }
+}

@@ -1,0 +1,22 @@
+package dev.streametl;
+
+import dev.streametl.embedded.EmbeddedServicesListener;
+import org.apache.camel.main.Main;
+
+/**
+ * Runs the pipeline: the routes in {@code routes/}, configured by {@code application.properties}.
+ * <p>
+ * Unless told otherwise ({@code etl.embedded.enabled=false}), PostgreSQL, Kafka and Elasticsearch are started
+ * first on the configured local addresses, so that one command brings the whole pipeline up.
+ */
+public final class App {
+
+    private App() {
+    }
+
+    public static void main(String... args) throws Exception {
+        Main main = new Main(App.class);
+        main.addMainListener(new EmbeddedServicesListener());
+        main.run(args);
+    }
+}

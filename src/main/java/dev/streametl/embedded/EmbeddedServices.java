@@ -1,0 +1,127 @@
+package dev.streametl.embedded;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * PostgreSQL, Kafka and Elasticsearch for a one-command run or a test, each one optional. They start in
+ * parallel: they share nothing, and Elasticsearch alone takes several seconds.
+ */
+public final class EmbeddedServices implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedServices.class);
+
+    private final EmbeddedPostgres postgres;
+    private final EmbeddedKafka kafka;
+    private final EmbeddedElasticsearch elasticsearch;
+    /** In start order; closed in reverse. */
+    private final List<AutoCloseable> started;
+
+    private EmbeddedServices(EmbeddedElasticsearch elasticsearch, EmbeddedPostgres postgres, EmbeddedKafka kafka) {
+        this.elasticsearch = elasticsearch;
+        this.postgres = postgres;
+        this.kafka = kafka;
+        List<AutoCloseable> services = new ArrayList<>();
+        for (AutoCloseable service : new AutoCloseable[] {elasticsearch, postgres, kafka}) {
+            if (service != null) {
+                services.add(service);
+            }
+        }
+        this.started = services;
+    }
+
+    /** Starts the services the settings switch on and returns when all are ready; on any failure none is left running. */
+    public static EmbeddedServices start(EmbeddedSettings settings) {
+        AtomicInteger threadCount = new AtomicInteger();
+        ExecutorService starter = Executors.newFixedThreadPool(3, task -> {
+            Thread thread = new Thread(task, "embedded-start-" + threadCount.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            // Elasticsearch first: it boots longest, the others start meanwhile
+            CompletableFuture<EmbeddedElasticsearch> elasticsearch = startIf(settings.elasticsearch(), "Elasticsearch",
+                    () -> EmbeddedElasticsearch.start(settings.elasticsearchPort(), settings.elasticsearchDir(), settings.elasticsearchHome()),
+                    EmbeddedElasticsearch::url, starter);
+            CompletableFuture<EmbeddedPostgres> postgres = startIf(settings.postgres(), "PostgreSQL",
+                    () -> EmbeddedPostgres.start(settings.postgresPort(), settings.postgresDir(), settings.initScripts()),
+                    EmbeddedPostgres::jdbcUrl, starter);
+            CompletableFuture<EmbeddedKafka> kafka = startIf(settings.kafka(), "Kafka",
+                    () -> EmbeddedKafka.start(settings.kafkaPort(), settings.kafkaDir()),
+                    EmbeddedKafka::bootstrapServers, starter);
+            try {
+                CompletableFuture.allOf(elasticsearch, postgres, kafka).join();
+            } catch (CompletionException e) {
+                // allOf waited for every start to end: close the ones that made it
+                new EmbeddedServices(startedOrNull(elasticsearch), startedOrNull(postgres), startedOrNull(kafka)).close();
+                throw new IllegalStateException("Embedded services failed to start: " + e.getCause().getMessage(), e.getCause());
+            }
+            return new EmbeddedServices(elasticsearch.join(), postgres.join(), kafka.join());
+        } finally {
+            starter.shutdown();
+        }
+    }
+
+    public Optional<EmbeddedPostgres> postgres() {
+        return Optional.ofNullable(postgres);
+    }
+
+    public Optional<EmbeddedKafka> kafka() {
+        return Optional.ofNullable(kafka);
+    }
+
+    public Optional<EmbeddedElasticsearch> elasticsearch() {
+        return Optional.ofNullable(elasticsearch);
+    }
+
+    /** Stops the services in reverse start order; failures are logged, never thrown. */
+    @Override
+    public void close() {
+        List<AutoCloseable> reversed = new ArrayList<>(started);
+        Collections.reverse(reversed);
+        for (AutoCloseable service : reversed) {
+            try {
+                service.close();
+            } catch (Exception e) {
+                LOG.warn("Stopping {} failed", service, e);
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface Starter<T> {
+        T start() throws Exception;
+    }
+
+    private static <T> CompletableFuture<T> startIf(boolean enabled, String name, Starter<T> starter,
+                                                    Function<T, String> address, ExecutorService executor) {
+        if (!enabled) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            long startNanos = System.nanoTime();
+            try {
+                T service = starter.start();
+                LOG.info("{} ready at {} (started in {} ms)", name, address.apply(service), (System.nanoTime() - startNanos) / 1_000_000);
+                return service;
+            } catch (Exception e) {
+                throw new IllegalStateException(name + " did not start: " + e.getMessage(), e);
+            }
+        }, executor);
+    }
+
+    private static <T> T startedOrNull(CompletableFuture<T> future) {
+        return future.isCompletedExceptionally() ? null : future.join();
+    }
+}

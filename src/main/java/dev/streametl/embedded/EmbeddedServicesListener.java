@@ -1,0 +1,112 @@
+package dev.streametl.embedded;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.MainListenerSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the embedded servers before Camel configures its routes, so that a plain run needs nothing installed.
+ * A service is started only when the pipeline is configured to reach it on a loopback address, on the configured
+ * port; any other host is an external server and is left alone. Properties are therefore never rewritten.
+ *
+ * <p>Properties (Camel placeholders, environment and system overrides all apply): {@code etl.embedded.enabled}
+ * (true), {@code etl.embedded.data-dir} (data), {@code etl.embedded.elasticsearch-home}
+ * (target/elasticsearch-9.2.4), {@code etl.embedded.init-scripts} (sql/create_table.sql,sql/input_data.sql),
+ * and the connection settings {@code etl.postgres.host/port}, {@code etl.kafka.brokers},
+ * {@code etl.elasticsearch.host/port}.
+ */
+public class EmbeddedServicesListener extends MainListenerSupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedServicesListener.class);
+    private static final Set<String> LOOPBACK_HOSTS = Set.of("localhost", "127.0.0.1", "::1");
+
+    private EmbeddedServices services;
+
+    @Override
+    public void beforeConfigure(BaseMainSupport main) {
+        settingsFrom(main.getCamelContext().getPropertiesComponent()::resolveProperty)
+                .ifPresent(settings -> services = EmbeddedServices.start(settings));
+    }
+
+    @Override
+    public void afterStop(BaseMainSupport main) {
+        if (services != null) {
+            services.close();
+            services = null;
+        }
+    }
+
+    /** The services started by this listener, if any. */
+    public Optional<EmbeddedServices> services() {
+        return Optional.ofNullable(services);
+    }
+
+    /** The settings the properties ask for; empty when embedded services are switched off. */
+    static Optional<EmbeddedSettings> settingsFrom(Function<String, Optional<String>> properties) {
+        PropertyReader read = (key, fallback) -> properties.apply(key).map(String::trim).orElse(fallback);
+        if (!Boolean.parseBoolean(read.get("etl.embedded.enabled", "true"))) {
+            LOG.info("Embedded services are disabled (etl.embedded.enabled=false)");
+            return Optional.empty();
+        }
+        Address postgres = new Address(read.get("etl.postgres.host", "localhost"),
+                Integer.parseInt(read.get("etl.postgres.port", "5432")));
+        Address kafka = Address.firstBroker(read.get("etl.kafka.brokers", "localhost:9092"));
+        Address elasticsearch = new Address(read.get("etl.elasticsearch.host", "localhost"),
+                Integer.parseInt(read.get("etl.elasticsearch.port", "9200")));
+        List<Path> initScripts = Arrays.stream(read.get("etl.embedded.init-scripts", "sql/create_table.sql,sql/input_data.sql").split(","))
+                .map(String::trim)
+                .filter(name -> !name.isEmpty())
+                .map(Path::of)
+                .toList();
+        return Optional.of(new EmbeddedSettings(
+                Path.of(read.get("etl.embedded.data-dir", "data")),
+                postgres.port(),
+                kafka.port(),
+                elasticsearch.port(),
+                Path.of(read.get("etl.embedded.elasticsearch-home", EmbeddedElasticsearch.DEFAULT_HOME.toString())),
+                initScripts,
+                postgres.isEmbeddable("PostgreSQL"),
+                kafka.isEmbeddable("Kafka"),
+                elasticsearch.isEmbeddable("Elasticsearch")));
+    }
+
+    @FunctionalInterface
+    private interface PropertyReader {
+        String get(String key, String fallback);
+    }
+
+    /** A configured server address. */
+    record Address(String host, int port) {
+
+        Address {
+            // accept "http://host" and "[::1]" as well as a bare host name
+            host = host.replaceFirst("^[a-zA-Z][a-zA-Z0-9+.-]*://", "").replaceAll("^\\[|]$", "");
+        }
+
+        /** The first entry of a bootstrap list such as "localhost:9092,other:9092" or "PLAINTEXT://[::1]:9092". */
+        static Address firstBroker(String brokers) {
+            String first = brokers.split(",")[0].trim().replaceFirst("^[a-zA-Z_]+://", "");
+            int colon = first.lastIndexOf(':');
+            boolean hasPort = colon > 0 && !first.endsWith("]") && (first.startsWith("[") || first.indexOf(':') == colon);
+            return hasPort
+                    ? new Address(first.substring(0, colon), Integer.parseInt(first.substring(colon + 1)))
+                    : new Address(first, 9092);
+        }
+
+        boolean isEmbeddable(String service) {
+            boolean loopback = LOOPBACK_HOSTS.contains(host.toLowerCase());
+            if (!loopback) {
+                LOG.info("{} at {}:{} is external: no embedded {} started", service, host, port, service);
+            }
+            return loopback;
+        }
+    }
+}

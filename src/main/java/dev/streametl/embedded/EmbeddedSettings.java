@@ -1,0 +1,43 @@
+package dev.streametl.embedded;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What {@link EmbeddedServices} starts, and where. Ports may be 0 for a free port. Each service keeps its data in a
+ * sub-directory of {@code dataDir} ({@code postgres}, {@code kafka}, {@code elasticsearch}), so a second run
+ * finds the first run's data.
+ *
+ * @param elasticsearchHome the unpacked Elasticsearch distribution (only read)
+ * @param initScripts       SQL files run, in order, when the PostgreSQL database is first created
+ */
+public record EmbeddedSettings(
+        Path dataDir,
+        int postgresPort,
+        int kafkaPort,
+        int elasticsearchPort,
+        Path elasticsearchHome,
+        List<Path> initScripts,
+        boolean postgres,
+        boolean kafka,
+        boolean elasticsearch) {
+
+    public EmbeddedSettings {
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(elasticsearchHome, "elasticsearchHome");
+        initScripts = initScripts == null ? List.of() : List.copyOf(initScripts);
+    }
+
+    public Path postgresDir() {
+        return dataDir.resolve("postgres");
+    }
+
+    public Path kafkaDir() {
+        return dataDir.resolve("kafka");
+    }
+
+    public Path elasticsearchDir() {
+        return dataDir.resolve("elasticsearch");
+    }
+}

@@ -1,0 +1,53 @@
+package dev.streametl.embedded;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+
+/** TCP port choices for the embedded servers, which all listen on the loopback interface only. */
+final class Ports {
+
+    private Ports() {
+    }
+
+    /** A port nobody listens on right now (the OS picks it; another process could still take it before we bind). */
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free TCP port on the loopback interface", e);
+        }
+    }
+
+    /** True if nothing listens on 127.0.0.1:port (a port in TIME_WAIT counts as free, as it does for the servers). */
+    static boolean isFree(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The port a server should bind: a free one for 0, else the requested one, checked up front so that a clash
+     * gives one clear message instead of a bind error buried in a server log.
+     */
+    static int choose(int requested, String service) {
+        if (requested < 0 || requested > 65535) {
+            throw new IllegalArgumentException(service + " port out of range: " + requested);
+        }
+        if (requested == 0) {
+            return freePort();
+        }
+        if (!isFree(requested)) {
+            throw new IllegalStateException(service + " cannot start: port " + requested
+                    + " on 127.0.0.1 is already in use. Stop whatever listens there, or configure that address"
+                    + " as an external " + service + " (a non-loopback host, or etl.embedded.enabled=false).");
+        }
+        return requested;
+    }
+}

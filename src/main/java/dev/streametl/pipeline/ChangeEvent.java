@@ -1,0 +1,61 @@
+package dev.streametl.pipeline;
+
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.JavaType;
+
+/**
+ * One row change as it travels on the change topics: Debezium's envelope, with the row before and after the change.
+ *
+ * @param before the row before the change (null for a create or a snapshot read)
+ * @param after  the row after the change (null for a delete)
+ * @param source where the change comes from: lsn, txId, ts_ms (commit time), table, ...
+ * @param op     c (create), r (snapshot read), u (update) or d (delete)
+ * @param tsMs   when the change was captured
+ */
+@JsonPropertyOrder({ "before", "after", "source", "op", "ts_ms" })
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record ChangeEvent<T>(T before, T after, Map<String, Object> source, String op, @JsonProperty("ts_ms") Long tsMs) {
+
+    private static final Set<String> OPERATIONS = Set.of("c", "r", "u", "d");
+
+    @JsonIgnore
+    public boolean isDelete() {
+        return "d".equals(op);
+    }
+
+    /** The row as it is now: after the change, or before it for a delete. */
+    public T row() {
+        return isDelete() ? before : after;
+    }
+
+    /** Commit time of the change in the source database, in epoch milliseconds, when known. */
+    public Long sourceTimestamp() {
+        return source != null && source.get("ts_ms") instanceof Number n ? n.longValue() : null;
+    }
+
+    /**
+     * Reads a change of a row of the given type, rejecting what the pipeline cannot process: not JSON, an unknown
+     * operation, no {@code after} for a create or an update, no {@code before} for a delete, columns of the wrong type.
+     */
+    public static <T> ChangeEvent<T> parse(String json, Class<T> rowType) {
+        if (json == null || json.isBlank()) {
+            throw new InvalidRecordException("empty change record");
+        }
+        JavaType type = Json.MAPPER.getTypeFactory().constructParametricType(ChangeEvent.class, rowType);
+        ChangeEvent<T> event = Json.read(json, type);
+        if (!OPERATIONS.contains(event.op())) {
+            throw new InvalidRecordException("unknown operation '" + event.op() + "' (expected one of c, r, u, d)");
+        }
+        if (event.row() == null) {
+            throw new InvalidRecordException(
+                    "no '" + (event.isDelete() ? "before" : "after") + "' row in a change with op '" + event.op() + "'");
+        }
+        return event;
+    }
+}

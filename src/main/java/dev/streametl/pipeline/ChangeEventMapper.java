@@ -1,0 +1,55 @@
+package dev.streametl.pipeline;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.Processor;
+import org.apache.camel.component.debezium.DebeziumConstants;
+import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Struct;
+
+/**
+ * Turns a change captured by Debezium (body: the row after the change as a Kafka Connect {@link Struct}, the rest in
+ * headers) into the record written to the change topic: key = the primary key as JSON ({@code {"id":1}}), value =
+ * the change envelope as JSON ({@link ChangeEvent}). The one place where Debezium's types are read.
+ */
+public final class ChangeEventMapper implements Processor {
+
+    @Override
+    public void process(Exchange exchange) {
+        Message message = exchange.getMessage();
+        ChangeEvent<Map<String, Object>> event = new ChangeEvent<>(
+                toMap(message.getHeader(DebeziumConstants.HEADER_BEFORE)),
+                toMap(message.getBody()),
+                toMap(message.getHeader(DebeziumConstants.HEADER_SOURCE_METADATA)),
+                message.getHeader(DebeziumConstants.HEADER_OPERATION, String.class),
+                message.getHeader(DebeziumConstants.HEADER_TIMESTAMP, Long.class));
+        message.setHeader(KafkaConstants.KEY, Json.write(toMap(message.getHeader(DebeziumConstants.HEADER_KEY))));
+        message.setBody(Json.write(event));
+    }
+
+    /** Structs and maps as plain, ordered maps of JSON-friendly values (nested structs included). */
+    static Map<String, Object> toMap(Object value) {
+        if (value == null) {
+            return null;
+        }
+        Map<String, Object> map = new LinkedHashMap<>();
+        if (value instanceof Struct struct) {
+            for (Field field : struct.schema().fields()) {
+                map.put(field.name(), plain(struct.get(field)));
+            }
+        } else if (value instanceof Map<?, ?> source) {
+            source.forEach((k, v) -> map.put(String.valueOf(k), plain(v)));
+        } else {
+            throw new InvalidRecordException("cannot read a row from " + value.getClass().getName());
+        }
+        return map;
+    }
+
+    private static Object plain(Object value) {
+        return value instanceof Struct || value instanceof Map<?, ?> ? toMap(value) : value;
+    }
+}

@@ -1,0 +1,30 @@
+package dev.streametl.pipeline;
+
+import org.apache.camel.AggregationStrategy;
+import org.apache.camel.Exchange;
+import org.apache.camel.component.caffeine.CaffeineConstants;
+
+/**
+ * The join of the content enricher: the order (original exchange) with the customer looked up in the customer table
+ * (resource exchange). An order whose customer is not in the table keeps its {@link Order} body and is marked
+ * {@link #UNMATCHED}, so the route decides what happens to it.
+ */
+public final class CustomerJoin implements AggregationStrategy {
+
+    /** Exchange property set to true when the order's customer is not in the table. */
+    public static final String UNMATCHED = "etlUnmatched";
+
+    @Override
+    public Exchange aggregate(Exchange order, Exchange lookup) {
+        Object customer = lookup == null ? null : lookup.getMessage().getBody();
+        boolean found = lookup != null
+                && Boolean.TRUE.equals(lookup.getMessage().getHeader(CaffeineConstants.ACTION_HAS_RESULT, Boolean.class))
+                && customer instanceof Customer;
+        if (found) {
+            order.getMessage().setBody(EnrichedOrder.of(order.getMessage().getBody(Order.class), (Customer) customer));
+        }
+        order.setProperty(UNMATCHED, !found);
+        order.getMessage().removeHeaders("CamelCaffeine*");
+        return order;
+    }
+}

@@ -1,0 +1,44 @@
+package dev.streametl.pipeline;
+
+import com.fasterxml.jackson.core.JacksonException;
+import org.apache.camel.LoggingLevel;
+import org.apache.camel.builder.RouteBuilder;
+
+/**
+ * Error handling shared by every stage of the pipeline, so that no record is ever dropped:
+ * <ul>
+ * <li>a record that can never be processed (not JSON, missing row, wrong types, unknown operation) goes to the dead
+ * letter endpoint ({@code etl.dead-letter.sink}) with the reason, and the pipeline goes on;</li>
+ * <li>any other failure (a sink down, a timeout) is taken as transient: the failed step is retried with exponential
+ * backoff until it works, so an outage stalls the pipeline and loses nothing.</li>
+ * </ul>
+ */
+public abstract class PipelineRoutes extends RouteBuilder {
+
+    @Override
+    public final void configure() throws Exception {
+        errorHandler(defaultErrorHandler()
+                .maximumRedeliveries(-1)
+                .redeliveryDelay(500)
+                .useExponentialBackOff()
+                .backOffMultiplier(2)
+                .maximumRedeliveryDelay(30_000)
+                .logRetryAttempted(true)
+                .retryAttemptedLogLevel(LoggingLevel.WARN)
+                .retryAttemptedLogInterval(1));
+
+        onException(InvalidRecordException.class, JacksonException.class)
+                .maximumRedeliveries(0) // retrying cannot fix a malformed record
+                .handled(true)
+                .useOriginalMessage()
+                .logExhausted(false)
+                .log(LoggingLevel.WARN, "Dead letter from ${exchangeProperty.CamelFailureRouteId}: ${exception.message}")
+                .process(DeadLetter::describe)
+                .to("{{etl.dead-letter.sink}}");
+
+        routes();
+    }
+
+    /** The routes of this stage. */
+    protected abstract void routes() throws Exception;
+}

@@ -1,0 +1,93 @@
+package dev.streametl.routes;
+
+import java.math.BigDecimal;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import dev.streametl.App;
+import org.apache.camel.EndpointInject;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.debezium.DebeziumConstants;
+import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.component.mock.MockEndpoint;
+import org.apache.camel.test.main.junit5.CamelMainTest;
+import org.apache.kafka.connect.data.Decimal;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+@CamelMainTest(mainClass = App.class,
+               propertyPlaceholderLocations = { "classpath:unit-test.properties", "classpath:application.properties" })
+class CaptureRoutesTest {
+
+    private static final Schema ORDER = SchemaBuilder.struct()
+            .field("order_id", Schema.INT32_SCHEMA)
+            .field("customer_id", Schema.INT32_SCHEMA)
+            .field("price", Decimal.schema(2))
+            .field("product_code", Schema.STRING_SCHEMA)
+            .build();
+    private static final Schema ORDER_KEY = SchemaBuilder.struct().field("order_id", Schema.INT32_SCHEMA).build();
+
+    @EndpointInject("mock:postgres.public.orders")
+    MockEndpoint ordersTopic;
+
+    @EndpointInject("direct:capture")
+    ProducerTemplate capture;
+
+    @Test
+    void writesTheChangeEnvelopeKeyedByPrimaryKey() throws Exception {
+        ordersTopic.expectedMessageCount(1);
+
+        capture.sendBodyAndHeaders(order(7, 3, "412.50", "MUG-02"), headers("c", null, 7));
+
+        ordersTopic.assertIsSatisfied();
+        assertEquals("{\"order_id\":7}", ordersTopic.getExchanges().get(0).getMessage().getHeader(KafkaConstants.KEY));
+        assertEquals("{\"before\":null,"
+                     + "\"after\":{\"order_id\":7,\"customer_id\":3,\"price\":412.50,\"product_code\":\"MUG-02\"},"
+                     + "\"source\":{\"lsn\":123456,\"txId\":789,\"ts_ms\":1700000000000,\"table\":\"orders\"},"
+                     + "\"op\":\"c\",\"ts_ms\":1700000000100}",
+                ordersTopic.getExchanges().get(0).getMessage().getBody(String.class));
+    }
+
+    @Test
+    void followsADeleteWithATombstone() throws Exception {
+        ordersTopic.expectedMessageCount(2);
+
+        capture.sendBodyAndHeaders(null, headers("d", order(7, 3, "412.50", "MUG-02"), 7));
+
+        ordersTopic.assertIsSatisfied();
+        String delete = ordersTopic.getExchanges().get(0).getMessage().getBody(String.class);
+        assertEquals("{\"before\":{\"order_id\":7,\"customer_id\":3,\"price\":412.50,\"product_code\":\"MUG-02\"},"
+                     + "\"after\":null,"
+                     + "\"source\":{\"lsn\":123456,\"txId\":789,\"ts_ms\":1700000000000,\"table\":\"orders\"},"
+                     + "\"op\":\"d\",\"ts_ms\":1700000000100}", delete);
+        assertNull(ordersTopic.getExchanges().get(1).getMessage().getBody());
+        assertEquals("{\"order_id\":7}", ordersTopic.getExchanges().get(1).getMessage().getHeader(KafkaConstants.KEY));
+    }
+
+    private static Struct order(int id, int customerId, String price, String productCode) {
+        return new Struct(ORDER).put("order_id", id).put("customer_id", customerId)
+                .put("price", new BigDecimal(price)).put("product_code", productCode);
+    }
+
+    private static Map<String, Object> headers(String op, Struct before, int key) {
+        Map<String, Object> source = new LinkedHashMap<>();
+        source.put("lsn", 123456L);
+        source.put("txId", 789L);
+        source.put("ts_ms", 1700000000000L);
+        source.put("table", "orders");
+        Map<String, Object> headers = new HashMap<>();
+        headers.put(DebeziumConstants.HEADER_IDENTIFIER, "postgres.public.orders");
+        headers.put(DebeziumConstants.HEADER_OPERATION, op);
+        headers.put(DebeziumConstants.HEADER_BEFORE, before);
+        headers.put(DebeziumConstants.HEADER_KEY, new Struct(ORDER_KEY).put("order_id", key));
+        headers.put(DebeziumConstants.HEADER_SOURCE_METADATA, source);
+        headers.put(DebeziumConstants.HEADER_TIMESTAMP, 1700000000100L);
+        return headers;
+    }
+}

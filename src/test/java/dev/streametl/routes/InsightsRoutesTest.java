@@ -1,0 +1,84 @@
+package dev.streametl.routes;
+
+import java.util.List;
+import java.util.Map;
+
+import co.elastic.clients.elasticsearch.core.bulk.IndexOperation;
+import dev.streametl.App;
+import dev.streametl.pipeline.Json;
+import org.apache.camel.EndpointInject;
+import org.apache.camel.Message;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.component.mock.MockEndpoint;
+import org.apache.camel.test.main.junit5.CamelMainTest;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+@CamelMainTest(mainClass = App.class,
+               propertyPlaceholderLocations = { "classpath:unit-test.properties", "classpath:application.properties" })
+class InsightsRoutesTest {
+
+    @EndpointInject("direct:prospects")
+    ProducerTemplate prospects;
+    @EndpointInject("direct:product-sales")
+    ProducerTemplate productSales;
+    @EndpointInject("mock:kafka-prospects")
+    MockEndpoint prospectsTopic;
+    @EndpointInject("mock:kafka-product-sales")
+    MockEndpoint salesTopic;
+    @EndpointInject("mock:elasticsearch-product-sales")
+    MockEndpoint salesIndex;
+
+    @Test
+    void keepsBigOrdersOfCustomersWhoAreNotPremium() throws Exception {
+        prospectsTopic.expectedBodiesReceived(enriched(1, "300.01", "CAP-03", "standard"), enriched(4, "999.00", "TEE-01", null));
+        prospectsTopic.expectedHeaderValuesReceivedInAnyOrder(KafkaConstants.KEY, "1", "4");
+
+        prospects.sendBody(enriched(1, "300.01", "CAP-03", "standard"));
+        prospects.sendBody(enriched(2, "300.00", "CAP-03", "standard"));
+        prospects.sendBody(enriched(3, "950.00", "CAP-03", "premium"));
+        prospects.sendBody(enriched(4, "999.00", "TEE-01", null));
+        prospects.sendBodyAndHeader(null, KafkaConstants.KEY, "4");
+
+        prospectsTopic.assertIsSatisfied();
+    }
+
+    @Test
+    void countsCurrentOrdersPerProduct() throws Exception {
+        salesTopic.expectedMessageCount(5);
+        salesIndex.expectedMessageCount(5);
+
+        order(1, "CAP-03");
+        order(2, "CAP-03");
+        order(2, "CAP-03"); // replayed: counts once
+        order(2, "TEE-01"); // moved to another product
+        productSales.sendBodyAndHeader(null, KafkaConstants.KEY, "1"); // deleted
+
+        MockEndpoint.assertIsSatisfied(salesTopic, salesIndex);
+        List<String> counts = salesTopic.getExchanges().stream()
+                .flatMap(e -> e.getMessage().getBody(List.class).stream())
+                .map(m -> ((Message) m).getHeader(KafkaConstants.KEY) + "=" + ((Message) m).getBody()).toList();
+        assertEquals(List.of(
+                "CAP-03={\"product_code\":\"CAP-03\",\"order_count\":1}",
+                "CAP-03={\"product_code\":\"CAP-03\",\"order_count\":2}",
+                "CAP-03={\"product_code\":\"CAP-03\",\"order_count\":2}",
+                "CAP-03={\"product_code\":\"CAP-03\",\"order_count\":1}",
+                "TEE-01={\"product_code\":\"TEE-01\",\"order_count\":1}",
+                "CAP-03={\"product_code\":\"CAP-03\",\"order_count\":0}"), counts);
+        IndexOperation<?> last = ((IndexOperation.Builder<?>) salesIndex.getExchanges().get(4).getMessage()
+                .getBody(List.class).get(0)).build();
+        assertEquals("CAP-03", last.id());
+        assertEquals(Map.of("product_code", "CAP-03", "order_count", 0), Json.MAPPER.convertValue(last.document(), Map.class));
+    }
+
+    private void order(int id, String productCode) {
+        productSales.sendBodyAndHeader(enriched(id, "10.00", productCode, "standard"), KafkaConstants.KEY, String.valueOf(id));
+    }
+
+    static String enriched(int id, String price, String productCode, String membership) {
+        return "{\"order_id\":%d,\"price\":%s,\"product_code\":\"%s\",\"customer_id\":1,\"customer_name\":\"A\",\"customer_age\":30,\"customer_membership\":%s}"
+                .formatted(id, price, productCode, membership == null ? "null" : "\"" + membership + "\"");
+    }
+}

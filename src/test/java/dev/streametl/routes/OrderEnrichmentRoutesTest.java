@@ -1,0 +1,169 @@
+package dev.streametl.routes;
+
+import java.util.List;
+
+import co.elastic.clients.elasticsearch.core.bulk.DeleteOperation;
+import co.elastic.clients.elasticsearch.core.bulk.IndexOperation;
+import dev.streametl.App;
+import dev.streametl.pipeline.DeadLetter;
+import dev.streametl.pipeline.Json;
+import org.apache.camel.EndpointInject;
+import org.apache.camel.Message;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.component.mock.MockEndpoint;
+import org.apache.camel.test.main.junit5.CamelMainTest;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@CamelMainTest(mainClass = App.class,
+               propertyPlaceholderLocations = { "classpath:unit-test.properties", "classpath:application.properties" })
+class OrderEnrichmentRoutesTest {
+
+    static final String ANNA = customerChange("c", 3, "Anna Berg", 41, "standard");
+    static final String ENRICHED_7 = "{\"order_id\":7,\"price\":412.50,\"product_code\":\"MUG-02\",\"customer_id\":3,"
+                                     + "\"customer_name\":\"Anna Berg\",\"customer_age\":41,"
+                                     + "\"customer_membership\":\"standard\"}";
+
+    @EndpointInject("direct:customers")
+    ProducerTemplate customers;
+    @EndpointInject("direct:orders")
+    ProducerTemplate orders;
+    @EndpointInject("mock:kafka-enriched-orders")
+    MockEndpoint kafka;
+    @EndpointInject("mock:elasticsearch-enriched-orders")
+    MockEndpoint elasticsearch;
+    @EndpointInject("mock:unmatched")
+    MockEndpoint unmatched;
+    @EndpointInject("mock:dead-letters")
+    MockEndpoint deadLetters;
+
+    @Test
+    void joinsAnOrderWithItsCustomer() throws Exception {
+        kafka.expectedMessageCount(1);
+        elasticsearch.expectedMessageCount(1);
+        customers.sendBody(ANNA);
+
+        orders.sendBody(orderChange("c", 7, 3, "412.50", "MUG-02"));
+
+        MockEndpoint.assertIsSatisfied(kafka, elasticsearch);
+        Message record = onlyRecord(kafka);
+        assertEquals("7", record.getHeader(KafkaConstants.KEY));
+        assertEquals(ENRICHED_7, record.getBody());
+        IndexOperation<?> index = assertInstanceOf(IndexOperation.Builder.class, onlyOperation()).build();
+        assertEquals("7", index.id());
+        assertEquals(ENRICHED_7, Json.write(index.document()));
+    }
+
+    @Test
+    void usesTheLatestCustomerRow() throws Exception {
+        kafka.expectedMessageCount(1);
+        customers.sendBody(ANNA);
+        customers.sendBody(customerChange("u", 3, "Anna Berg", 42, "premium"));
+
+        orders.sendBody(orderChange("r", 7, 3, "412.50", "MUG-02"));
+
+        kafka.assertIsSatisfied();
+        assertTrue(onlyRecord(kafka).getBody(String.class).endsWith("\"customer_age\":42,\"customer_membership\":\"premium\"}"));
+    }
+
+    @Test
+    void deletesAnOrderFromBothSinks() throws Exception {
+        kafka.expectedMessageCount(1);
+        elasticsearch.expectedMessageCount(1);
+
+        orders.sendBody("{\"before\":{\"order_id\":7,\"customer_id\":3,\"price\":412.50,\"product_code\":\"MUG-02\"},"
+                        + "\"after\":null,\"source\":{},\"op\":\"d\",\"ts_ms\":1}");
+
+        MockEndpoint.assertIsSatisfied(kafka, elasticsearch);
+        Message tombstone = onlyRecord(kafka);
+        assertEquals("7", tombstone.getHeader(KafkaConstants.KEY));
+        assertNull(tombstone.getBody());
+        assertEquals("7", assertInstanceOf(DeleteOperation.Builder.class, onlyOperation()).build().id());
+    }
+
+    @Test
+    void waitsForACustomerThatArrivesLate() throws Exception {
+        kafka.expectedMessageCount(1);
+        unmatched.expectedMessageCount(0);
+        Thread customerArrives = new Thread(() -> {
+            try {
+                Thread.sleep(150);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            customers.sendBody(ANNA);
+        });
+        customerArrives.start();
+
+        orders.sendBody(orderChange("c", 7, 3, "412.50", "MUG-02"));
+
+        customerArrives.join();
+        MockEndpoint.assertIsSatisfied(kafka, unmatched);
+        assertEquals(ENRICHED_7, onlyRecord(kafka).getBody());
+    }
+
+    @Test
+    void sendsAnOrderWithoutCustomerToUnmatchedOnceTheWaitIsOver() throws Exception {
+        unmatched.expectedMessageCount(1);
+        unmatched.expectedHeaderReceived(DeadLetter.ERROR, "customer 99 not found");
+        unmatched.expectedHeaderReceived(KafkaConstants.KEY, "8");
+        kafka.expectedMessageCount(0);
+
+        orders.sendBody(orderChange("c", 8, 99, "10.00", "PEN-05"));
+
+        MockEndpoint.assertIsSatisfied(unmatched, kafka);
+        assertEquals("{\"order_id\":8,\"customer_id\":99,\"price\":10.00,\"product_code\":\"PEN-05\"}",
+                unmatched.getExchanges().get(0).getMessage().getBody(String.class));
+    }
+
+    @Test
+    void deadLettersWhatItCannotReadAndGoesOn() throws Exception {
+        deadLetters.expectedMessageCount(4);
+        kafka.expectedMessageCount(1);
+        customers.sendBody(ANNA);
+
+        orders.sendBody("not json");
+        orders.sendBody("{\"before\":null,\"after\":null,\"source\":{},\"op\":\"c\",\"ts_ms\":1}");
+        orders.sendBody(orderChange("c", 9, 3, "12.00", "MUG-02").replace("\"customer_id\":3", "\"customer_id\":\"3\""));
+        orders.sendBody(orderChange("x", 10, 3, "12.00", "MUG-02"));
+        orders.sendBody(orderChange("c", 7, 3, "412.50", "MUG-02"));
+
+        MockEndpoint.assertIsSatisfied(deadLetters, kafka);
+        List<String> reasons = deadLetters.getExchanges().stream()
+                .map(e -> e.getMessage().getHeader(DeadLetter.ERROR, String.class)).toList();
+        assertTrue(reasons.get(0).startsWith("InvalidRecordException: Unrecognized token 'not'"), reasons.get(0));
+        assertEquals("InvalidRecordException: no 'after' row in a change with op 'c'", reasons.get(1));
+        assertTrue(reasons.get(2).contains("customer_id"), reasons.get(2));
+        assertEquals("InvalidRecordException: unknown operation 'x' (expected one of c, r, u, d)", reasons.get(3));
+        assertEquals("not json", deadLetters.getExchanges().get(0).getMessage().getBody(String.class));
+        assertEquals("enrich-order", deadLetters.getExchanges().get(0).getMessage().getHeader(DeadLetter.ROUTE));
+        assertEquals(ENRICHED_7, onlyRecord(kafka).getBody());
+    }
+
+    static String customerChange(String op, int id, String name, int age, String membership) {
+        return "{\"before\":null,\"after\":{\"id\":%d,\"name\":\"%s\",\"age\":%d,\"membership\":\"%s\"},\"source\":{},\"op\":\"%s\",\"ts_ms\":1}"
+                .formatted(id, name, age, membership, op);
+    }
+
+    static String orderChange(String op, int id, int customerId, String price, String productCode) {
+        return "{\"before\":null,\"after\":{\"order_id\":%d,\"customer_id\":%d,\"price\":%s,\"product_code\":\"%s\"},\"source\":{},\"op\":\"%s\",\"ts_ms\":1}"
+                .formatted(id, customerId, price, productCode, op);
+    }
+
+    private static Message onlyRecord(MockEndpoint endpoint) {
+        List<?> records = endpoint.getExchanges().get(0).getMessage().getBody(List.class);
+        assertEquals(1, records.size());
+        return (Message) records.get(0);
+    }
+
+    private Object onlyOperation() {
+        List<?> operations = elasticsearch.getExchanges().get(0).getMessage().getBody(List.class);
+        assertEquals(1, operations.size());
+        return operations.get(0);
+    }
+}
