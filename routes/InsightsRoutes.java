@@ -1,6 +1,9 @@
 package dev.streametl.routes;
 
+import java.math.BigDecimal;
+
 import dev.streametl.pipeline.ElasticsearchBulk;
+import dev.streametl.pipeline.HighValueProspect;
 import dev.streametl.pipeline.EnrichedOrder;
 import dev.streametl.pipeline.Json;
 import dev.streametl.pipeline.KafkaRecords;
@@ -26,7 +29,7 @@ public class InsightsRoutes extends PipelineRoutes {
                 .routeId("high-value-prospects")
                 .filter(body().isNotNull())
                 .process(e -> e.getMessage().setBody(Json.read(e.getMessage().getBody(String.class), EnrichedOrder.class)))
-                .filter(simple("${body.price()} > {{etl.insights.high-value-price}} && ${body.customerMembership()} != 'premium'"))
+                .filter(new HighValueProspect(new BigDecimal(getContext().resolvePropertyPlaceholders("{{etl.insights.high-value-price}}"))))
                 .setHeader(KafkaConstants.KEY, simple("${body.id()}"))
                 .marshal().json()
                 .to("{{etl.prospects.sink}}");

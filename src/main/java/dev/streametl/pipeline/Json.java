@@ -1,8 +1,11 @@
 package dev.streametl.pipeline;
 
+import java.util.stream.Collectors;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -33,6 +36,16 @@ public final class Json {
         }
     }
 
+    /** The field a mapping error is about, e.g. " (at after.customer_id)". */
+    private static String where(JsonProcessingException e) {
+        if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
+            return mapping.getPath().stream()
+                    .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                    .collect(Collectors.joining(".", " (at ", ")"));
+        }
+        return "";
+    }
+
     public static <T> T read(String json, Class<T> type) {
         return read(json, MAPPER.constructType(type));
     }
@@ -41,7 +54,7 @@ public final class Json {
         try {
             return MAPPER.readValue(json, type);
         } catch (JsonProcessingException e) {
-            throw new InvalidRecordException(e.getOriginalMessage(), e);
+            throw new InvalidRecordException(e.getOriginalMessage() + where(e), e);
         }
     }
 }
