@@ -16,7 +16,9 @@ public final class App {
 
     public static void main(String... args) throws Exception {
         Main main = new Main(App.class);
-        main.addMainListener(new EmbeddedServicesListener());
-        main.run(args);
+        try (EmbeddedServicesListener embeddedServices = new EmbeddedServicesListener()) {
+            main.addMainListener(embeddedServices);
+            main.run(args);
+        }
     }
 }

@@ -23,24 +23,43 @@ import org.slf4j.LoggerFactory;
  * and the connection settings {@code etl.postgres.host/port}, {@code etl.kafka.brokers},
  * {@code etl.elasticsearch.host/port}.
  */
-public class EmbeddedServicesListener extends MainListenerSupport {
+public class EmbeddedServicesListener extends MainListenerSupport implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedServicesListener.class);
     private static final Set<String> LOOPBACK_HOSTS = Set.of("localhost", "127.0.0.1", "::1");
 
     private EmbeddedServices services;
+    private Thread shutdownHook;
 
     @Override
     public void beforeConfigure(BaseMainSupport main) {
-        settingsFrom(main.getCamelContext().getPropertiesComponent()::resolveProperty)
-                .ifPresent(settings -> services = EmbeddedServices.start(settings));
+        settingsFrom(main.getCamelContext().getPropertiesComponent()::resolveProperty).ifPresent(settings -> {
+            services = EmbeddedServices.start(settings);
+            // a JVM ended by a signal, or a Camel start that failed, must not leave the servers behind
+            shutdownHook = new Thread(this::close, "embedded-services-stopper");
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        });
     }
 
     @Override
     public void afterStop(BaseMainSupport main) {
+        close();
+    }
+
+    /** Stops the services this listener started; safe to call more than once. */
+    @Override
+    public synchronized void close() {
         if (services != null) {
             services.close();
             services = null;
+        }
+        if (shutdownHook != null && Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException alreadyShuttingDown) {
+                // the hook is running or has run: nothing to remove
+            }
+            shutdownHook = null;
         }
     }
 
