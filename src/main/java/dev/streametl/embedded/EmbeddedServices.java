@@ -28,6 +28,8 @@ public final class EmbeddedServices implements AutoCloseable {
     /** In start order; closed in reverse. */
     private final List<AutoCloseable> started;
 
+    private DataDirLock lock;
+
     private EmbeddedServices(EmbeddedElasticsearch elasticsearch, EmbeddedPostgres postgres, EmbeddedKafka kafka) {
         this.elasticsearch = elasticsearch;
         this.postgres = postgres;
@@ -43,6 +45,18 @@ public final class EmbeddedServices implements AutoCloseable {
 
     /** Starts the services the settings switch on and returns when all are ready; on any failure none is left running. */
     public static EmbeddedServices start(EmbeddedSettings settings) {
+        DataDirLock lock = DataDirLock.acquire(settings.dataDir());
+        try {
+            EmbeddedServices services = startLocked(settings);
+            services.lock = lock;
+            return services;
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    private static EmbeddedServices startLocked(EmbeddedSettings settings) {
         AtomicInteger threadCount = new AtomicInteger();
         ExecutorService starter = Executors.newFixedThreadPool(3, task -> {
             Thread thread = new Thread(task, "embedded-start-" + threadCount.incrementAndGet());
@@ -96,6 +110,10 @@ public final class EmbeddedServices implements AutoCloseable {
             } catch (Exception e) {
                 LOG.warn("Stopping {} failed", service, e);
             }
+        }
+        if (lock != null) {
+            lock.close();
+            lock = null;
         }
     }
 
