@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
+import org.apache.camel.CamelContext;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListenerSupport;
 import org.slf4j.Logger;
@@ -28,15 +29,22 @@ public class EmbeddedServicesListener extends MainListenerSupport implements Aut
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedServicesListener.class);
     private static final Set<String> LOOPBACK_HOSTS = Set.of("localhost", "127.0.0.1", "::1");
 
+    private static final long CAMEL_STOP_WAIT_MILLIS = 30_000;
+
     private EmbeddedServices services;
     private Thread shutdownHook;
 
     @Override
     public void beforeConfigure(BaseMainSupport main) {
-        settingsFrom(main.getCamelContext().getPropertiesComponent()::resolveProperty).ifPresent(settings -> {
+        CamelContext camel = main.getCamelContext();
+        settingsFrom(camel.getPropertiesComponent()::resolveProperty).ifPresent(settings -> {
             services = EmbeddedServices.start(settings);
-            // a JVM ended by a signal, or a Camel start that failed, must not leave the servers behind
-            shutdownHook = new Thread(this::close, "embedded-services-stopper");
+            // a JVM ended by a signal must not leave the servers behind; but Camel stops first (its own hook runs at
+            // the same time), so that consumers leave their groups and offsets are committed while Kafka is still up
+            shutdownHook = new Thread(() -> {
+                awaitStopped(camel);
+                close();
+            }, "embedded-services-stopper");
             Runtime.getRuntime().addShutdownHook(shutdownHook);
         });
     }
@@ -60,6 +68,18 @@ public class EmbeddedServicesListener extends MainListenerSupport implements Aut
                 // the hook is running or has run: nothing to remove
             }
             shutdownHook = null;
+        }
+    }
+
+    private static void awaitStopped(CamelContext camel) {
+        long deadline = System.currentTimeMillis() + CAMEL_STOP_WAIT_MILLIS;
+        while (!camel.isStopped() && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
