@@ -80,7 +80,7 @@ public final class EmbeddedElasticsearch implements AutoCloseable {
         ProcessTree.stopLeftover(pidFile, "elasticsearch", STOP_GRACE);
 
         int httpPort = Ports.choose(port, "Elasticsearch");
-        int transportPort = httpPort + 100 <= 65535 && Ports.isFree(httpPort + 100) ? httpPort + 100 : Ports.freePort();
+        int transportPort = Ports.besides(port, httpPort, 100);
         Path configDir = writeConfiguration(esHome, dir, httpPort, transportPort, maxHeapMb);
         Path consoleLog = dir.resolve("logs").resolve("console.log");
 

@@ -60,7 +60,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         Path logDir = dir.resolve("logs");
         Files.createDirectories(logDir);
         int brokerPort = Ports.choose(port, "Kafka");
-        int controllerPort = Ports.choose(controllerPort(dir, brokerPort), "Kafka controller");
+        int controllerPort = Ports.choose(controllerPort(dir, port, brokerPort), "Kafka controller");
 
         Properties properties = serverProperties(brokerPort, controllerPort, logDir);
         Path propertiesFile = dir.resolve("server.properties");
@@ -96,16 +96,15 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /**
      * The controller port, chosen on the first start and kept in {@code controller.port}: the quorum is pinned to
-     * one address, so every start of the same data directory uses the same one (the broker port + 1 if that is
-     * free, the conventional 9092/9093 pair).
+     * one address, so every start of the same data directory uses the same one (next to a configured broker port:
+     * the conventional 9092/9093 pair).
      */
-    private static int controllerPort(Path dir, int brokerPort) throws IOException {
+    private static int controllerPort(Path dir, int requestedPort, int brokerPort) throws IOException {
         Path file = dir.resolve("controller.port");
         if (Files.exists(file)) {
             return Integer.parseInt(Files.readString(file, StandardCharsets.UTF_8).trim());
         }
-        int next = brokerPort + 1;
-        int chosen = next <= 65535 && Ports.isFree(next) ? next : Ports.freePort();
+        int chosen = Ports.besides(requestedPort, brokerPort, 1);
         Files.writeString(file, chosen + "\n", StandardCharsets.UTF_8);
         return chosen;
     }

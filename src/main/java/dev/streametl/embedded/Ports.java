@@ -50,4 +50,14 @@ final class Ports {
         }
         return requested;
     }
+
+    /**
+     * A second port a server needs besides its main one. Next to a main port given by the user (9092 -> 9093) when that
+     * is free, as users expect; otherwise a free port. A main port picked freely gets no neighbour: the OS hands the
+     * ports right next to it to outgoing connections, so a neighbour that is free now can be taken a moment later.
+     */
+    static int besides(int requestedMain, int chosenMain, int offset) {
+        int neighbour = chosenMain + offset;
+        return requestedMain != 0 && neighbour <= 65535 && isFree(neighbour) ? neighbour : freePort();
+    }
 }
