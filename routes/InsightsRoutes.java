@@ -29,7 +29,7 @@ public class InsightsRoutes extends PipelineRoutes {
                 .routeId("high-value-prospects")
                 .filter(body().isNotNull())
                 .process(e -> e.getMessage().setBody(Json.read(e.getMessage().getBody(String.class), EnrichedOrder.class)))
-                .filter(new HighValueProspect(new BigDecimal(getContext().resolvePropertyPlaceholders("{{etl.insights.high-value-price}}"))))
+                .filter(new HighValueProspect(new BigDecimal(setting("etl.insights.high-value-price"))))
                 .setHeader(KafkaConstants.KEY, simple("${body.id()}"))
                 .marshal().json()
                 .to("{{etl.prospects.sink}}");

@@ -19,7 +19,7 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
 
     @Override
     protected void routes() {
-        long customerWaitMillis = Long.parseLong(getContext().resolvePropertyPlaceholders("{{etl.enrich.customer-wait-ms}}"));
+        long customerWaitMillis = Long.parseLong(setting("etl.enrich.customer-wait-ms"));
 
         from("{{etl.orders.source}}")
                 .routeId("order-enrichment")

@@ -39,6 +39,11 @@ public abstract class PipelineRoutes extends RouteBuilder {
         routes();
     }
 
+    /** A setting a route needs as a value when it is built (a threshold, a wait), not as an endpoint. */
+    protected String setting(String key) {
+        return getContext().resolvePropertyPlaceholders("{{" + key + "}}");
+    }
+
     /** The routes of this stage. */
     protected abstract void routes() throws Exception;
 }
