@@ -42,10 +42,9 @@ public class InsightsRoutes extends PipelineRoutes {
                     .to("direct:index-product-sales", "direct:publish-product-sales")
                 .end();
 
-        from("direct:index-product-sales")
+        writeInBulk(from("direct:index-product-sales")
                 .routeId("index-product-sales")
-                .setBody(method(ElasticsearchBulk.class, "ofProductSales"))
-                .to("{{etl.product-sales.elasticsearch}}");
+                .process(ElasticsearchBulk::ofProductSales), "{{etl.product-sales.elasticsearch}}");
 
         from("direct:publish-product-sales")
                 .routeId("publish-product-sales")

@@ -6,8 +6,9 @@ import dev.streametl.pipeline.PipelineRoutes;
 import org.apache.camel.builder.AggregationStrategies;
 
 /**
- * Stage 4, load: a batch of enriched order changes to Elasticsearch (one bulk request, document id = order id) and to
- * the enriched orders topic (key = order id, tombstone for a delete). Both are keyed, so a replay is harmless.
+ * Stage 4, load: a batch of enriched order changes to Elasticsearch (one bulk request, document id = order id, every
+ * item's result checked) and to the enriched orders topic (key = order id, tombstone for a delete). Both are keyed, so
+ * a replay is harmless.
  */
 public class LoadRoutes extends PipelineRoutes {
 
@@ -20,10 +21,9 @@ public class LoadRoutes extends PipelineRoutes {
                     .to("direct:index-enriched-orders", "direct:publish-enriched-orders")
                 .end();
 
-        from("direct:index-enriched-orders")
+        writeInBulk(from("direct:index-enriched-orders")
                 .routeId("index-enriched-orders")
-                .setBody(method(ElasticsearchBulk.class, "ofEnrichedOrders"))
-                .to("{{etl.load.elasticsearch}}");
+                .process(ElasticsearchBulk::ofEnrichedOrders), "{{etl.load.elasticsearch}}");
 
         from("direct:publish-enriched-orders")
                 .routeId("publish-enriched-orders")

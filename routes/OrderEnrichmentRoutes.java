@@ -17,12 +17,15 @@ import org.apache.camel.component.kafka.KafkaConstants;
  */
 public class OrderEnrichmentRoutes extends PipelineRoutes {
 
+    static final String ROUTE_ID = "order-enrichment";
+
     @Override
     protected void routes() {
         long customerWaitMillis = Long.parseLong(setting("etl.enrich.customer-wait-ms"));
 
         from("{{etl.orders.source}}")
-                .routeId("order-enrichment")
+                .routeId(ROUTE_ID)
+                .autoStartup(false) // started by the customer table once it has caught up (CustomerTableRoutes)
                 .process(KafkaBatch::rememberOffsets)
                 .split(method(KafkaBatch.class, "records"), new EnrichedOrderBatch())
                     .to("direct:enrich-order")

@@ -1,37 +1,160 @@
 package dev.streametl.pipeline;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
+import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import co.elastic.clients.elasticsearch.core.bulk.DeleteOperation;
 import co.elastic.clients.elasticsearch.core.bulk.IndexOperation;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.support.DefaultMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Bulk operations for an elasticsearch: endpoint ({@code operation=Bulk}, index named on the endpoint): each
- * document is written under its own id, so a replayed change overwrites instead of duplicating.
+ * One bulk write to an elasticsearch: endpoint ({@code operation=Bulk}, index named on the endpoint), followed to the
+ * end: each document is written under its own id (a replay overwrites, never duplicates), and the result of every
+ * item is checked:
+ * <ul>
+ * <li>an item ES could not take now (429 too many requests, 5xx) is sent again, alone with the other such items,
+ * after an exponential backoff, until it is written: an overloaded or failing cluster stalls the batch, loses
+ * nothing;</li>
+ * <li>an item ES rejects (a 4xx: a document the mapping refuses, say) is given up with ES's reason, for the dead
+ * letter endpoint; the rest of the batch is kept.</li>
+ * </ul>
+ * Within a batch only the last change of each document is written: the earlier ones would be overwritten anyway, and
+ * a retry can never put an older version back over a newer one.
+ * <p>
+ * A sink that answers without per-item results (a stage swapped for mock: or another endpoint) is taken as having
+ * written every item. The bulk travels with the exchange (property {@value #PROPERTY}) between the steps of the loop
+ * that {@code PipelineRoutes.writeInBulk} builds.
  */
 public final class ElasticsearchBulk {
 
-    private ElasticsearchBulk() {
+    private static final Logger LOG = LoggerFactory.getLogger(ElasticsearchBulk.class);
+
+    public static final String PROPERTY = "etlElasticsearchBulk";
+    /** Header of a rejected document sent to the dead letter endpoint: the index that refused it. */
+    public static final String INDEX = "etl.index";
+
+    private static final long FIRST_BACKOFF_MILLIS = 500;
+    private static final long MAX_BACKOFF_MILLIS = 30_000;
+
+    /** One document write: its id, the bulk operation, and the document for a dead letter if ES rejects it. */
+    private record Write(String id, Object operation, Object document) {
     }
 
-    public static List<Object> ofEnrichedOrders(List<EnrichedOrderChange> changes) {
-        List<Object> operations = new ArrayList<>(changes.size());
-        for (EnrichedOrderChange change : changes) {
+    private List<Write> pending;
+    private final List<Message> rejected = new ArrayList<>();
+    private int attempts;
+
+    private ElasticsearchBulk(List<Write> writes) {
+        Map<String, Write> lastPerId = new LinkedHashMap<>();
+        for (Write write : writes) {
+            lastPerId.remove(write.id());
+            lastPerId.put(write.id(), write);
+        }
+        this.pending = new ArrayList<>(lastPerId.values());
+    }
+
+    /** Starts the bulk of a batch of enriched order changes (body): an index or a delete per order. */
+    public static void ofEnrichedOrders(Exchange exchange) {
+        List<?> changes = exchange.getMessage().getBody(List.class);
+        List<Write> writes = new ArrayList<>(changes.size());
+        for (Object each : changes) {
+            EnrichedOrderChange change = (EnrichedOrderChange) each;
             if (change instanceof EnrichedOrder order) {
-                operations.add(new IndexOperation.Builder<EnrichedOrder>().id(order.id()).document(order));
+                writes.add(new Write(order.id(), new IndexOperation.Builder<EnrichedOrder>().id(order.id()).document(order), order));
             } else {
-                operations.add(new DeleteOperation.Builder().id(change.id()));
+                writes.add(new Write(change.id(), new DeleteOperation.Builder().id(change.id()), change));
             }
         }
-        return operations;
+        exchange.setProperty(PROPERTY, new ElasticsearchBulk(writes));
     }
 
-    public static List<Object> ofProductSales(List<ProductSales> sales) {
-        List<Object> operations = new ArrayList<>(sales.size());
-        for (ProductSales productSales : sales) {
-            operations.add(new IndexOperation.Builder<ProductSales>().id(productSales.productCode()).document(productSales));
+    /** Starts the bulk of a batch of product sales (body): one document per product code. */
+    public static void ofProductSales(Exchange exchange) {
+        List<?> sales = exchange.getMessage().getBody(List.class);
+        List<Write> writes = new ArrayList<>(sales.size());
+        for (Object each : sales) {
+            ProductSales productSales = (ProductSales) each;
+            writes.add(new Write(productSales.productCode(),
+                    new IndexOperation.Builder<ProductSales>().id(productSales.productCode()).document(productSales), productSales));
         }
-        return operations;
+        exchange.setProperty(PROPERTY, new ElasticsearchBulk(writes));
+    }
+
+    private static ElasticsearchBulk of(Exchange exchange) {
+        return exchange.getProperty(PROPERTY, ElasticsearchBulk.class);
+    }
+
+    /** Whether some documents remain to be written. */
+    public static boolean hasPending(Exchange exchange) {
+        return !of(exchange).pending.isEmpty();
+    }
+
+    /** How long to wait before this attempt: nothing the first time, then 0.5 s doubling up to 30 s. */
+    public static long backoffMillis(Exchange exchange) {
+        int attempts = of(exchange).attempts;
+        return attempts == 0 ? 0 : Math.min(MAX_BACKOFF_MILLIS, FIRST_BACKOFF_MILLIS << Math.min(attempts - 1, 16));
+    }
+
+    /** The bulk operations of this attempt, as the endpoint takes them. */
+    public static List<Object> operations(Exchange exchange) {
+        ElasticsearchBulk bulk = of(exchange);
+        bulk.attempts++;
+        return bulk.pending.stream().map(Write::operation).toList();
+    }
+
+    /** Reads the per-item results of the attempt (body): keeps what must be sent again, sets aside what ES rejected. */
+    public static void checkItems(Exchange exchange) {
+        ElasticsearchBulk bulk = of(exchange);
+        List<?> items = exchange.getMessage().getBody(List.class);
+        if (items == null || items.size() != bulk.pending.size()
+                || !items.stream().allMatch(BulkResponseItem.class::isInstance)) {
+            bulk.pending = List.of(); // no per-item results: a sink other than ES took the whole batch
+            return;
+        }
+        List<Write> again = new ArrayList<>();
+        String firstRetryReason = null;
+        for (int i = 0; i < items.size(); i++) {
+            BulkResponseItem item = (BulkResponseItem) items.get(i);
+            if (item.error() == null) {
+                continue;
+            }
+            Write write = bulk.pending.get(i);
+            String reason = item.error().type() + ": " + item.error().reason();
+            if (item.status() == 429 || item.status() >= 500) {
+                again.add(write);
+                firstRetryReason = firstRetryReason == null ? "HTTP " + item.status() + " " + reason : firstRetryReason;
+            } else {
+                bulk.rejected.add(deadLetter(exchange, item, write, reason));
+            }
+        }
+        if (!again.isEmpty()) {
+            LOG.warn("Elasticsearch could not write {} of {} documents (attempt {}, first: {}): sending them again",
+                    again.size(), items.size(), bulk.attempts, firstRetryReason);
+        }
+        bulk.pending = again;
+    }
+
+    /** The documents ES rejected, as dead letter messages with ES's reason. */
+    public static List<Message> rejected(Exchange exchange) {
+        ElasticsearchBulk bulk = of(exchange);
+        return bulk == null ? List.of() : bulk.rejected;
+    }
+
+    private static Message deadLetter(Exchange exchange, BulkResponseItem item, Write write, String reason) {
+        Message message = new DefaultMessage(exchange);
+        message.setBody(Json.write(write.document()));
+        message.setHeader(DeadLetter.ERROR, "Elasticsearch rejected document " + write.id() + " (HTTP " + item.status()
+                + "): " + reason);
+        message.setHeader(INDEX, item.index());
+        message.setHeader(DeadLetter.ROUTE, exchange.getFromRouteId());
+        LOG.warn("Dead letter: Elasticsearch rejected document {} of index {}: {}", write.id(), item.index(), reason);
+        return message;
     }
 }

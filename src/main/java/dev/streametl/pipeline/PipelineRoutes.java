@@ -3,6 +3,7 @@ package dev.streametl.pipeline;
 import com.fasterxml.jackson.core.JacksonException;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.ProcessorDefinition;
 
 /**
  * Error handling shared by every stage of the pipeline, so that no record is ever dropped:
@@ -37,6 +38,23 @@ public abstract class PipelineRoutes extends RouteBuilder {
                 .to("{{etl.dead-letter.sink}}");
 
         routes();
+    }
+
+    /**
+     * Appends a bulk write to the given endpoint, followed to the end (see {@link ElasticsearchBulk}): the items ES
+     * cannot take now are sent again with backoff until written, the items it rejects go to the dead letter endpoint
+     * with its reason. The bulk must have been started ({@code ElasticsearchBulk.ofEnrichedOrders} for instance).
+     */
+    protected void writeInBulk(ProcessorDefinition<?> route, String endpoint) {
+        route.loopDoWhile(ElasticsearchBulk::hasPending)
+                    .delay(method(ElasticsearchBulk.class, "backoffMillis")).syncDelayed().end()
+                    .setBody(method(ElasticsearchBulk.class, "operations"))
+                    .to(endpoint)
+                    .process(ElasticsearchBulk::checkItems)
+                .end()
+                .split(method(ElasticsearchBulk.class, "rejected"))
+                    .to("{{etl.dead-letter.sink}}")
+                .end();
     }
 
     /** A setting a route needs as a value when it is built (a threshold, a wait), not as an endpoint. */

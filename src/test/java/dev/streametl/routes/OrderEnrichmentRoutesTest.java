@@ -1,17 +1,24 @@
 package dev.streametl.routes;
 
+import java.util.Arrays;
 import java.util.List;
 
+import co.elastic.clients.elasticsearch._types.ErrorCause;
+import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import co.elastic.clients.elasticsearch.core.bulk.DeleteOperation;
 import co.elastic.clients.elasticsearch.core.bulk.IndexOperation;
+import co.elastic.clients.elasticsearch.core.bulk.OperationType;
 import dev.streametl.App;
 import dev.streametl.pipeline.DeadLetter;
+import dev.streametl.pipeline.EnrichedOrder;
 import dev.streametl.pipeline.Json;
 import org.apache.camel.EndpointInject;
+import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.component.mock.MockEndpoint;
+import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.test.main.junit5.CamelMainTest;
 import org.junit.jupiter.api.Test;
 
@@ -143,6 +150,66 @@ class OrderEnrichmentRoutesTest {
         assertEquals("not json", deadLetters.getExchanges().get(0).getMessage().getBody(String.class));
         assertEquals("enrich-order", deadLetters.getExchanges().get(0).getMessage().getHeader(DeadLetter.ROUTE));
         assertEquals(ENRICHED_7, onlyRecord(kafka).getBody());
+    }
+
+    @Test
+    void sendsAgainWhatElasticsearchCouldNotTakeAndDeadLettersWhatItRejected() throws Exception {
+        elasticsearch.expectedMessageCount(2);
+        deadLetters.expectedMessageCount(1);
+        kafka.expectedMessageCount(1);
+        customers.sendBody(ANNA);
+        // first answer: order 7 must wait (429), order 8 is refused (400), order 9 is written; second answer: 7 written
+        elasticsearch.whenExchangeReceived(1, e -> e.getMessage().setBody(List.of(
+                item("7", 429, "es_rejected_execution_exception", "rejected execution"),
+                item("8", 400, "document_parsing_exception", "failed to parse field [customer_age]"),
+                item("9", 201, null, null))));
+        elasticsearch.whenExchangeReceived(2, e -> e.getMessage().setBody(List.of(item("7", 201, null, null))));
+
+        orders.sendBody(batch(orderChange("c", 7, 3, "412.50", "MUG-02"), orderChange("c", 8, 3, "1.00", "PEN-05"),
+                orderChange("c", 9, 3, "2.00", "HAT-06")));
+
+        MockEndpoint.assertIsSatisfied(elasticsearch, deadLetters, kafka);
+        List<?> retried = elasticsearch.getExchanges().get(1).getMessage().getBody(List.class);
+        assertEquals("7", assertInstanceOf(IndexOperation.Builder.class, retried.get(0)).build().id());
+        assertEquals(1, retried.size());
+        Message deadLetter = deadLetters.getExchanges().get(0).getMessage();
+        assertEquals("Elasticsearch rejected document 8 (HTTP 400): document_parsing_exception: failed to parse field "
+                     + "[customer_age]", deadLetter.getHeader(DeadLetter.ERROR));
+        assertTrue(deadLetter.getBody(String.class).startsWith("{\"order_id\":8,"), deadLetter.getBody(String.class));
+        assertEquals(3, kafka.getExchanges().get(0).getMessage().getBody(List.class).size());
+    }
+
+    @Test
+    void writesOnlyTheLastChangeOfAnOrderInABatchToElasticsearch() throws Exception {
+        elasticsearch.expectedMessageCount(1);
+        kafka.expectedMessageCount(1);
+        customers.sendBody(ANNA);
+
+        orders.sendBody(batch(orderChange("c", 7, 3, "412.50", "MUG-02"), orderChange("u", 7, 3, "99.00", "CAP-03")));
+
+        MockEndpoint.assertIsSatisfied(elasticsearch, kafka);
+        IndexOperation<?> index = assertInstanceOf(IndexOperation.Builder.class, onlyOperation()).build();
+        assertEquals("CAP-03", ((EnrichedOrder) index.document()).productCode());
+        assertEquals(2, kafka.getExchanges().get(0).getMessage().getBody(List.class).size(), "the topic gets every change");
+    }
+
+    /** A batch as a batching kafka: consumer delivers it: a list of exchanges, one per record. */
+    private List<Exchange> batch(String... records) {
+        return Arrays.stream(records).map(record -> {
+            Exchange exchange = new DefaultExchange(orders.getCamelContext());
+            exchange.getMessage().setBody(record);
+            return exchange;
+        }).toList();
+    }
+
+    private static BulkResponseItem item(String id, int status, String errorType, String reason) {
+        return BulkResponseItem.of(item -> {
+            item.operationType(OperationType.Index).index("enriched_orders").id(id).status(status);
+            if (errorType != null) {
+                item.error(ErrorCause.of(error -> error.type(errorType).reason(reason)));
+            }
+            return item;
+        });
     }
 
     static String customerChange(String op, int id, String name, int age, String membership) {

@@ -1,0 +1,35 @@
+package dev.streametl.routes;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+
+import dev.streametl.pipeline.IndexTemplates;
+import dev.streametl.pipeline.KafkaTopics;
+import dev.streametl.pipeline.PipelineRoutes;
+
+/**
+ * Stage 0, set-up: what the pipeline writes to is made to exist, as configured, before any route starts: the Kafka
+ * topics with their partitions and policies ({@code etl.kafka.topic.*}), and the index templates of Elasticsearch
+ * ({@code etl.elasticsearch.index-templates}). It has no route of its own.
+ */
+public class SetupRoutes extends PipelineRoutes {
+
+    static final String TOPIC_PREFIX = "etl.kafka.topic.";
+
+    @Override
+    protected void routes() throws Exception {
+        if (Boolean.parseBoolean(setting("etl.kafka.create-topics"))) {
+            Properties specs = getContext().getPropertiesComponent().loadProperties(key -> key.startsWith(TOPIC_PREFIX));
+            List<KafkaTopics.Topic> topics = specs.stringPropertyNames().stream().sorted()
+                    .map(key -> KafkaTopics.Topic.parse(setting(key))).toList();
+            KafkaTopics.create(setting("etl.kafka.brokers"), topics);
+        }
+        List<String> templates = Arrays.stream(setting("etl.elasticsearch.index-templates").split(","))
+                .map(String::trim).filter(name -> !name.isEmpty() && !name.equals("none")).toList();
+        if (!templates.isEmpty()) {
+            IndexTemplates.install("http://" + setting("etl.elasticsearch.host") + ":" + setting("etl.elasticsearch.port"),
+                    templates);
+        }
+    }
+}

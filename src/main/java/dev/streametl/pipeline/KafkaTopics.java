@@ -1,0 +1,114 @@
+package dev.streametl.pipeline;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The topics of the pipeline, created at start-up when missing, with their partitions and policies (a compacted
+ * customers topic, say), instead of whatever a broker's auto-creation would give them.
+ * <p>
+ * Each topic is one property value: its name, then {@code partitions=N} and any topic configs, separated by spaces:
+ * {@code postgres.public.customers partitions=1 cleanup.policy=compact}. An existing topic is left as it is; a
+ * difference in partitions is logged, never changed (repartitioning would break the per-key order).
+ */
+public final class KafkaTopics {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaTopics.class);
+
+    /** One topic to create: its name, partitions and configs. */
+    public record Topic(String name, int partitions, Map<String, String> configs) {
+
+        /** Reads {@code name partitions=N key=value ...}; partitions default to 1. */
+        public static Topic parse(String spec) {
+            List<String> words = Arrays.stream(spec.trim().split("\\s+")).filter(w -> !w.isEmpty()).toList();
+            if (words.isEmpty()) {
+                throw new IllegalArgumentException("empty topic spec");
+            }
+            int partitions = 1;
+            Map<String, String> configs = new HashMap<>();
+            for (String word : words.subList(1, words.size())) {
+                int eq = word.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("topic " + words.get(0) + ": '" + word + "' is not key=value");
+                }
+                String key = word.substring(0, eq);
+                String value = word.substring(eq + 1);
+                if (key.equals("partitions")) {
+                    partitions = Integer.parseInt(value);
+                } else {
+                    configs.put(key, value);
+                }
+            }
+            return new Topic(words.get(0), partitions, Map.copyOf(configs));
+        }
+    }
+
+    private KafkaTopics() {
+    }
+
+    /** Creates the topics that do not exist yet on the given brokers; waits until done. */
+    public static void create(String bootstrapServers, List<Topic> topics) throws InterruptedException {
+        if (topics.isEmpty()) {
+            return;
+        }
+        Properties config = new Properties();
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000);
+        try (Admin admin = Admin.create(config)) {
+            Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            for (Topic topic : topics) {
+                if (!existing.contains(topic.name())) {
+                    missing.add(new NewTopic(topic.name(), Optional.of(topic.partitions()), Optional.empty())
+                            .configs(topic.configs()));
+                }
+            }
+            for (NewTopic topic : missing) {
+                try {
+                    admin.createTopics(List.of(topic)).all().get(60, TimeUnit.SECONDS);
+                    LOG.info("Created topic {} ({} partitions{})", topic.name(), topic.numPartitions(),
+                            topic.configs().isEmpty() ? "" : ", " + topic.configs());
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new IllegalStateException("Cannot create topic " + topic.name() + ": " + e.getCause().getMessage(), e);
+                    }
+                }
+            }
+            warnAboutDifferences(admin, topics, existing);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Cannot reach Kafka at " + bootstrapServers + " to create the topics: " + e, e);
+        }
+    }
+
+    private static void warnAboutDifferences(Admin admin, List<Topic> topics, Set<String> existing)
+            throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+        List<String> names = topics.stream().map(Topic::name).filter(existing::contains).toList();
+        if (names.isEmpty()) {
+            return;
+        }
+        Map<String, TopicDescription> descriptions = admin.describeTopics(names).allTopicNames().get(60, TimeUnit.SECONDS);
+        for (Topic topic : topics) {
+            TopicDescription description = descriptions.get(topic.name());
+            if (description != null && description.partitions().size() != topic.partitions()) {
+                LOG.warn("Topic {} exists with {} partitions, not the {} configured: left as it is",
+                        topic.name(), description.partitions().size(), topic.partitions());
+            }
+        }
+    }
+}
