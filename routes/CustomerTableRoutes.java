@@ -2,19 +2,24 @@ package dev.streametl.routes;
 
 import dev.streametl.pipeline.ChangeEvent;
 import dev.streametl.pipeline.Customer;
+import dev.streametl.pipeline.CustomerRewrite;
 import dev.streametl.pipeline.CustomerTableCatchUp;
+import dev.streametl.pipeline.CustomerUpdates;
 import dev.streametl.pipeline.PipelineRoutes;
 import org.apache.camel.component.caffeine.CaffeineConstants;
+import org.apache.camel.component.es.ElasticsearchConstants;
 
 /**
  * Stage 2, customer table: the latest row of every customer, by id, in a Caffeine cache that the order enrichment
  * looks up. Rebuilt from the customers change topic, read from the beginning, at every start: the order enrichment
- * starts only once the table has read every customer change that was on the topic at start-up.
+ * starts only once the table has read every customer change that was on the topic at start-up. In the {@code current}
+ * mode of {@code etl.enrich.customer-updates}, a customer change also rewrites the customer's enriched orders.
  */
 public class CustomerTableRoutes extends PipelineRoutes {
 
     @Override
     protected void routes() throws Exception {
+        CustomerUpdates updates = CustomerUpdates.of(getContext());
         CustomerTableCatchUp catchUp = new CustomerTableCatchUp(setting("etl.customers.source"), OrderEnrichmentRoutes.ROUTE_ID);
         getContext().addStartupListener(catchUp);
 
@@ -27,12 +32,35 @@ public class CustomerTableRoutes extends PipelineRoutes {
                 .process(e -> e.getMessage().setBody(ChangeEvent.parse(e.getMessage().getBody(String.class), Customer.class)))
                 .setHeader(CaffeineConstants.KEY, simple("${body.row().id()}"))
                 .choice()
-                    .when(simple("${body.isDelete()}"))
+                    .when(simple("${body.isDelete()}")) // its orders keep the customer as they were enriched
                         .setHeader(CaffeineConstants.ACTION, constant(CaffeineConstants.ACTION_INVALIDATE))
+                        .to("{{etl.customers.table}}")
                     .otherwise()
-                        .setHeader(CaffeineConstants.ACTION, constant(CaffeineConstants.ACTION_PUT))
                         .setBody(simple("${body.after()}"))
-                .end()
-                .to("{{etl.customers.table}}");
+                        .setProperty(CustomerRewrite.CUSTOMER, body())
+                        .setHeader(CaffeineConstants.ACTION, constant(CaffeineConstants.ACTION_PUT))
+                        .to("{{etl.customers.table}}")
+                        .filter(constant(updates.isCurrent()))
+                            .setBody(exchangeProperty(CustomerRewrite.CUSTOMER))
+                            .to("direct:rewrite-customer-orders")
+                        .end()
+                .end();
+
+        from("direct:rewrite-customer-orders")
+                .routeId("rewrite-customer-orders")
+                .process(updates::holdWrites)
+                .setProperty(CustomerRewrite.CUSTOMER, body())
+                .loopDoWhile(CustomerRewrite::mayHaveMore)
+                    .choice()
+                        .when(method(updates, "refresh"))
+                            .setBody(method(CustomerRewrite.class, "staleOrdersQuery"))
+                            .setHeader(ElasticsearchConstants.PARAM_SIZE, constant(CustomerRewrite.PAGE))
+                            .to("{{etl.enrich.indexed-orders}}")
+                            .setBody(method(CustomerRewrite.class, "rewrite"))
+                            .to("direct:load-enriched-orders")
+                        .otherwise()
+                            .process(CustomerRewrite::done) // no index yet: no order to rewrite
+                    .end()
+                .end();
     }
 }

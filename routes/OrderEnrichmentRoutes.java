@@ -2,6 +2,7 @@ package dev.streametl.routes;
 
 import dev.streametl.pipeline.ChangeEvent;
 import dev.streametl.pipeline.CustomerJoin;
+import dev.streametl.pipeline.CustomerUpdates;
 import dev.streametl.pipeline.CustomerWait;
 import dev.streametl.pipeline.DeadLetter;
 import dev.streametl.pipeline.EnrichedOrderBatch;
@@ -22,10 +23,12 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
     @Override
     protected void routes() {
         long customerWaitMillis = Long.parseLong(setting("etl.enrich.customer-wait-ms"));
+        CustomerUpdates updates = CustomerUpdates.of(getContext());
 
         from("{{etl.orders.source}}")
                 .routeId(ROUTE_ID)
                 .autoStartup(false) // started by the customer table once it has caught up (CustomerTableRoutes)
+                .process(updates::holdWrites) // current mode: no customer rewrite while the batch is enriched and loaded
                 .process(KafkaBatch::rememberOffsets)
                 .split(method(KafkaBatch.class, "records"), new EnrichedOrderBatch())
                     .to("direct:enrich-order")
