@@ -1,5 +1,7 @@
 package dev.streametl.routes;
 
+import java.util.concurrent.ExecutorService;
+
 import dev.streametl.pipeline.ChangeEvent;
 import dev.streametl.pipeline.Customer;
 import dev.streametl.pipeline.CustomerRewrite;
@@ -20,6 +22,7 @@ public class CustomerTableRoutes extends PipelineRoutes {
     @Override
     protected void routes() throws Exception {
         CustomerUpdates updates = CustomerUpdates.of(getContext());
+        ExecutorService rewrites = getContext().getExecutorServiceManager().newSingleThreadExecutor(this, "customer-rewrite");
         CustomerTableCatchUp catchUp = new CustomerTableCatchUp(setting("etl.customers.source"), OrderEnrichmentRoutes.ROUTE_ID);
         getContext().addStartupListener(catchUp);
 
@@ -37,29 +40,36 @@ public class CustomerTableRoutes extends PipelineRoutes {
                         .to("{{etl.customers.table}}")
                     .otherwise()
                         .setBody(simple("${body.after()}"))
-                        .setProperty(CustomerRewrite.CUSTOMER, body())
                         .setHeader(CaffeineConstants.ACTION, constant(CaffeineConstants.ACTION_PUT))
                         .to("{{etl.customers.table}}")
                         .filter(constant(updates.isCurrent()))
-                            .setBody(exchangeProperty(CustomerRewrite.CUSTOMER))
-                            .to("direct:rewrite-customer-orders")
+                            // on its own thread: the table goes on while the rewrite waits for an order batch
+                            .setBody(simple("${body.id()}"))
+                            .wireTap("direct:rewrite-customer-orders").executorService(rewrites)
                         .end()
                 .end();
 
         from("direct:rewrite-customer-orders")
                 .routeId("rewrite-customer-orders")
                 .process(updates::holdWrites)
-                .setProperty(CustomerRewrite.CUSTOMER, body())
-                .loopDoWhile(CustomerRewrite::mayHaveMore)
-                    .choice()
-                        .when(method(updates, "refresh"))
-                            .setBody(method(CustomerRewrite.class, "staleOrdersQuery"))
-                            .setHeader(ElasticsearchConstants.PARAM_SIZE, constant(CustomerRewrite.PAGE))
-                            .to("{{etl.enrich.indexed-orders}}")
-                            .setBody(method(CustomerRewrite.class, "rewrite"))
-                            .to("direct:load-enriched-orders")
-                        .otherwise()
-                            .process(CustomerRewrite::done) // no index yet: no order to rewrite
+                // the customer as the table has it now: of two quick updates, both rewrites show the latest
+                .setHeader(CaffeineConstants.ACTION, constant(CaffeineConstants.ACTION_GET))
+                .setHeader(CaffeineConstants.KEY, body())
+                .to("{{etl.customers.table}}")
+                .filter(header(CaffeineConstants.ACTION_HAS_RESULT).isEqualTo(true)) // deleted since: nothing to show
+                    .removeHeaders("CamelCaffeine*")
+                    .setProperty(CustomerRewrite.CUSTOMER, body())
+                    .loopDoWhile(CustomerRewrite::mayHaveMore)
+                        .choice()
+                            .when(method(updates, "refresh"))
+                                .setBody(method(CustomerRewrite.class, "staleOrdersQuery"))
+                                .setHeader(ElasticsearchConstants.PARAM_SIZE, constant(CustomerRewrite.PAGE))
+                                .to("{{etl.enrich.indexed-orders}}")
+                                .setBody(method(CustomerRewrite.class, "rewrite"))
+                                .to("direct:load-enriched-orders")
+                            .otherwise()
+                                .process(CustomerRewrite::done) // no index yet: no order to rewrite
+                        .end()
                     .end()
                 .end();
     }

@@ -1,5 +1,7 @@
 package dev.streametl.routes;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
@@ -9,9 +11,9 @@ import dev.streametl.pipeline.KafkaTopics;
 import dev.streametl.pipeline.PipelineRoutes;
 
 /**
- * Stage 0, set-up: what the pipeline writes to is made to exist, as configured, before any route starts: the Kafka
- * topics with their partitions and policies ({@code etl.kafka.topic.*}), and the index templates of Elasticsearch
- * ({@code etl.elasticsearch.index-templates}). It has no route of its own.
+ * Stage 0, set-up: what the pipeline writes to is made to exist, as configured, before any route starts: the state
+ * folder ({@code etl.state-dir}), the Kafka topics with their partitions and policies ({@code etl.kafka.topic.*}), and
+ * the index templates of Elasticsearch ({@code etl.elasticsearch.index-templates}). It has no route of its own.
  */
 public class SetupRoutes extends PipelineRoutes {
 
@@ -19,6 +21,8 @@ public class SetupRoutes extends PipelineRoutes {
 
     @Override
     protected void routes() throws Exception {
+        // where capture keeps its offsets: without the folder, Debezium cannot save them and replays after a restart
+        Files.createDirectories(Path.of(setting("etl.state-dir")));
         if (Boolean.parseBoolean(setting("etl.kafka.create-topics"))) {
             Properties specs = getContext().getPropertiesComponent().loadProperties(key -> key.startsWith(TOPIC_PREFIX));
             List<KafkaTopics.Topic> topics = specs.stringPropertyNames().stream().sorted()

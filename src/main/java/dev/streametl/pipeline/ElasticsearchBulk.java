@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import co.elastic.clients.elasticsearch.core.bulk.DeleteOperation;
@@ -20,8 +21,8 @@ import org.slf4j.LoggerFactory;
  * item is checked:
  * <ul>
  * <li>an item ES could not take now (429 too many requests, 5xx) is sent again, alone with the other such items,
- * after an exponential backoff, until it is written: an overloaded or failing cluster stalls the batch, loses
- * nothing;</li>
+ * after an exponential backoff, until it is written; so is the whole bulk when ES cannot be reached: an overloaded,
+ * failing or stopped cluster stalls the batch, loses nothing;</li>
  * <li>an item ES rejects (a 4xx: a document the mapping refuses, say) is given up with ES's reason, for the dead
  * letter endpoint; the rest of the batch is kept.</li>
  * </ul>
@@ -43,8 +44,11 @@ public final class ElasticsearchBulk {
     private static final long FIRST_BACKOFF_MILLIS = 500;
     private static final long MAX_BACKOFF_MILLIS = 30_000;
 
-    /** One document write: its id, the bulk operation, and the document for a dead letter if ES rejects it. */
-    private record Write(String id, Object operation, Object document) {
+    /**
+     * One document write: its id, its bulk operation, and the document for a dead letter if ES rejects it. The
+     * operation is made anew for each attempt: the client's builders can be built only once.
+     */
+    private record Write(String id, Supplier<Object> operation, Object document) {
     }
 
     private List<Write> pending;
@@ -67,9 +71,10 @@ public final class ElasticsearchBulk {
         for (Object each : changes) {
             EnrichedOrderChange change = (EnrichedOrderChange) each;
             if (change instanceof EnrichedOrder order) {
-                writes.add(new Write(order.id(), new IndexOperation.Builder<EnrichedOrder>().id(order.id()).document(order), order));
+                writes.add(new Write(order.id(), () -> new IndexOperation.Builder<EnrichedOrder>().id(order.id()).document(order),
+                        order));
             } else {
-                writes.add(new Write(change.id(), new DeleteOperation.Builder().id(change.id()), change));
+                writes.add(new Write(change.id(), () -> new DeleteOperation.Builder().id(change.id()), change));
             }
         }
         exchange.setProperty(PROPERTY, new ElasticsearchBulk(writes));
@@ -81,8 +86,8 @@ public final class ElasticsearchBulk {
         List<Write> writes = new ArrayList<>(sales.size());
         for (Object each : sales) {
             ProductSales productSales = (ProductSales) each;
-            writes.add(new Write(productSales.productCode(),
-                    new IndexOperation.Builder<ProductSales>().id(productSales.productCode()).document(productSales), productSales));
+            writes.add(new Write(productSales.productCode(), () -> new IndexOperation.Builder<ProductSales>()
+                    .id(productSales.productCode()).document(productSales), productSales));
         }
         exchange.setProperty(PROPERTY, new ElasticsearchBulk(writes));
     }
@@ -106,7 +111,7 @@ public final class ElasticsearchBulk {
     public static List<Object> operations(Exchange exchange) {
         ElasticsearchBulk bulk = of(exchange);
         bulk.attempts++;
-        return bulk.pending.stream().map(Write::operation).toList();
+        return bulk.pending.stream().map(write -> write.operation().get()).toList();
     }
 
     /** Reads the per-item results of the attempt (body): keeps what must be sent again, sets aside what ES rejected. */
@@ -139,6 +144,22 @@ public final class ElasticsearchBulk {
                     again.size(), items.size(), bulk.attempts, firstRetryReason);
         }
         bulk.pending = again;
+    }
+
+    /** The whole attempt failed (ES unreachable, a timeout): every pending document is sent again after a backoff. */
+    public static void attemptFailed(Exchange exchange) {
+        ElasticsearchBulk bulk = of(exchange);
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        LOG.warn("Elasticsearch bulk of {} documents failed (attempt {}): {}: sending it again", bulk.pending.size(),
+                bulk.attempts, cause == null ? "unknown error" : DeadLetter.reason(rootCause(cause)));
+    }
+
+    private static Throwable rootCause(Throwable error) {
+        Throwable cause = error;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause;
     }
 
     /** The documents ES rejected, as dead letter messages with ES's reason. */

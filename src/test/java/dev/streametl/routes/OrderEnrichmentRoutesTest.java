@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import co.elastic.clients.elasticsearch._types.ErrorCause;
+import co.elastic.clients.elasticsearch.core.BulkRequest;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import co.elastic.clients.elasticsearch.core.bulk.DeleteOperation;
 import co.elastic.clients.elasticsearch.core.bulk.IndexOperation;
@@ -48,6 +49,8 @@ class OrderEnrichmentRoutesTest {
     MockEndpoint unmatched;
     @EndpointInject("mock:dead-letters")
     MockEndpoint deadLetters;
+    /** The bulk requests the mock Elasticsearch received, as the real producer would build them. */
+    final List<BulkRequest> bulkRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Test
     void joinsAnOrderWithItsCustomer() throws Exception {
@@ -159,24 +162,44 @@ class OrderEnrichmentRoutesTest {
         kafka.expectedMessageCount(1);
         customers.sendBody(ANNA);
         // first answer: order 7 must wait (429), order 8 is refused (400), order 9 is written; second answer: 7 written
-        elasticsearch.whenExchangeReceived(1, e -> e.getMessage().setBody(List.of(
-                item("7", 429, "es_rejected_execution_exception", "rejected execution"),
+        elasticsearch.whenExchangeReceived(1, e -> answer(e, item("7", 429, "es_rejected_execution_exception", "rejected"),
                 item("8", 400, "document_parsing_exception", "failed to parse field [customer_age]"),
-                item("9", 201, null, null))));
-        elasticsearch.whenExchangeReceived(2, e -> e.getMessage().setBody(List.of(item("7", 201, null, null))));
+                item("9", 201, null, null)));
+        elasticsearch.whenExchangeReceived(2, e -> answer(e, item("7", 201, null, null)));
 
         orders.sendBody(batch(orderChange("c", 7, 3, "412.50", "MUG-02"), orderChange("c", 8, 3, "1.00", "PEN-05"),
                 orderChange("c", 9, 3, "2.00", "HAT-06")));
 
         MockEndpoint.assertIsSatisfied(elasticsearch, deadLetters, kafka);
-        List<?> retried = elasticsearch.getExchanges().get(1).getMessage().getBody(List.class);
-        assertEquals("7", assertInstanceOf(IndexOperation.Builder.class, retried.get(0)).build().id());
-        assertEquals(1, retried.size());
+        assertEquals(3, bulkRequests.get(0).operations().size());
+        assertEquals(List.of("7"), bulkRequests.get(1).operations().stream().map(o -> o.index().id()).toList());
         Message deadLetter = deadLetters.getExchanges().get(0).getMessage();
         assertEquals("Elasticsearch rejected document 8 (HTTP 400): document_parsing_exception: failed to parse field "
                      + "[customer_age]", deadLetter.getHeader(DeadLetter.ERROR));
         assertTrue(deadLetter.getBody(String.class).startsWith("{\"order_id\":8,"), deadLetter.getBody(String.class));
         assertEquals(3, kafka.getExchanges().get(0).getMessage().getBody(List.class).size());
+    }
+
+    @Test
+    void sendsTheWholeBulkAgainWhenElasticsearchCannotBeReached() throws Exception {
+        elasticsearch.expectedMessageCount(3);
+        kafka.expectedMessageCount(1);
+        customers.sendBody(ANNA);
+        elasticsearch.whenExchangeReceived(1, e -> {
+            answer(e);
+            throw new java.net.ConnectException("Connection refused");
+        });
+        elasticsearch.whenExchangeReceived(2, e -> {
+            answer(e);
+            throw new java.net.ConnectException("Connection refused");
+        });
+        elasticsearch.whenExchangeReceived(3, e -> answer(e, item("7", 201, null, null)));
+
+        orders.sendBody(orderChange("c", 7, 3, "412.50", "MUG-02"));
+
+        MockEndpoint.assertIsSatisfied(elasticsearch, kafka);
+        assertEquals(ENRICHED_7, onlyRecord(kafka).getBody());
+        assertEquals(3, bulkRequests.size(), "each attempt is a bulk request of its own");
     }
 
     @Test
@@ -200,6 +223,13 @@ class OrderEnrichmentRoutesTest {
             exchange.getMessage().setBody(record);
             return exchange;
         }).toList();
+    }
+
+    /** Reads the bulk request as the elasticsearch: producer would (its builders can be built once), then answers. */
+    private void answer(Exchange exchange, BulkResponseItem... items) {
+        bulkRequests.add(exchange.getContext().getTypeConverter()
+                .convertTo(BulkRequest.Builder.class, exchange, exchange.getMessage().getBody()).build());
+        exchange.getMessage().setBody(List.of(items));
     }
 
     private static BulkResponseItem item(String id, int status, String errorType, String reason) {
