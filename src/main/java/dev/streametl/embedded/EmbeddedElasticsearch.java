@@ -134,6 +134,10 @@ public final class EmbeddedElasticsearch implements AutoCloseable {
     private static Process launch(Path script, Path dir, Map<String, String> environment, Path pidFile, Path consoleLog,
                                   boolean asRoot) throws IOException {
         List<String> command = new ArrayList<>();
+        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+            // a session of its own: a Ctrl-C in the terminal reaches the pipeline, which stops ES when done with it
+            command.add("/usr/bin/setsid");
+        }
         if (asRoot) {
             command.addAll(List.of("runuser", "-u", UNPRIVILEGED_USER, "--", "env", "-u", "JAVA_HOME", "-u", "JAVA_TOOL_OPTIONS"));
             environment.forEach((name, value) -> command.add(name + "=" + value));
@@ -311,12 +315,20 @@ public final class EmbeddedElasticsearch implements AutoCloseable {
     /** Stops the server: SIGTERM, up to 20 s for a clean shutdown, then SIGKILL. */
     @Override
     public void close() {
+        leaveShutdownToCaller();
+        stop();
+    }
+
+    /**
+     * Drops this server's own shutdown hook, for a caller whose hook closes the server itself, in order: after the
+     * pipeline has stopped writing to it.
+     */
+    public void leaveShutdownToCaller() {
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException e) {
             // the JVM is already shutting down: the hook runs (or ran) stop() itself
         }
-        stop();
     }
 
     private void stop() {

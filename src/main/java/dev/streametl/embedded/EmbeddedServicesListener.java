@@ -39,6 +39,7 @@ public class EmbeddedServicesListener extends MainListenerSupport implements Aut
         CamelContext camel = main.getCamelContext();
         settingsFrom(camel.getPropertiesComponent()::resolveProperty).ifPresent(settings -> {
             services = EmbeddedServices.start(settings);
+            services.elasticsearch().ifPresent(EmbeddedElasticsearch::leaveShutdownToCaller);
             // a JVM ended by a signal must not leave the servers behind; but Camel stops first (its own hook runs at
             // the same time), so that consumers leave their groups and offsets are committed while Kafka is still up
             shutdownHook = new Thread(() -> {
