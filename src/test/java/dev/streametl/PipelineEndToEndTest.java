@@ -42,11 +42,8 @@ class PipelineEndToEndTest {
 
     @AfterAll
     void stop() {
-        if (pipeline != null) {
-            pipeline.stop();
-        }
         if (real != null) {
-            real.close();
+            real.close(); // the pipeline first
         }
     }
 

@@ -61,11 +61,8 @@ class PipelineSemanticsTest {
 
     @AfterAll
     void stop() {
-        if (pipeline != null) {
-            pipeline.stop();
-        }
         if (real != null) {
-            real.close();
+            real.close(); // the pipeline first
         }
     }
 
@@ -136,7 +133,6 @@ class PipelineSemanticsTest {
     @Order(4)
     void afterARestartOrdersAreJoinedWithTheRebuiltTable() throws Exception {
         pipeline.stop();
-        pipeline = null;
         real.sql("UPDATE customers SET name = 'Bruno Two', age = 51 WHERE id = 2",
                 "UPDATE customers SET name = 'Bruno Three', age = 52 WHERE id = 2",
                 "UPDATE customers SET name = 'Bruno Final', membership = 'premium' WHERE id = 2",

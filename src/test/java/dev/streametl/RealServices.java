@@ -56,6 +56,7 @@ final class RealServices implements AutoCloseable {
     final String kafka;
     final String elasticsearch;
     private final HttpClient http = HttpClient.newHttpClient();
+    private final List<Main> pipelines = new ArrayList<>();
 
     private RealServices(Path dataDir, EmbeddedServices services) {
         this.dataDir = dataDir;
@@ -89,6 +90,7 @@ final class RealServices implements AutoCloseable {
         Main pipeline = new Main(App.class);
         pipelineProperties().forEach(pipeline::addOverrideProperty);
         settings.forEach(pipeline::addOverrideProperty);
+        pipelines.add(pipeline);
         pipeline.start();
         return pipeline;
     }
@@ -184,8 +186,10 @@ final class RealServices implements AutoCloseable {
         return Json.read(json, JsonNode.class);
     }
 
+    /** Stops the pipelines started here that still run, then the servers. */
     @Override
     public void close() {
+        pipelines.forEach(Main::stop);
         services.close();
     }
 }

@@ -14,10 +14,18 @@ final class Ports {
 
     /** A port nobody listens on right now (the OS picks it; another process could still take it before we bind). */
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free TCP port on the loopback interface", e);
+        // the OS may hand the port to someone else between this close and the server's bind: pick again if it is
+        // already gone when we look a second time (seen when three servers start at once)
+        for (int attempt = 1; ; attempt++) {
+            int port;
+            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                port = socket.getLocalPort();
+            } catch (IOException e) {
+                throw new UncheckedIOException("no free TCP port on the loopback interface", e);
+            }
+            if (isFree(port) || attempt == 5) {
+                return port;
+            }
         }
     }
 
