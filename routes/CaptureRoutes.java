@@ -14,6 +14,7 @@ public class CaptureRoutes extends PipelineRoutes {
     protected void routes() {
         from("{{etl.capture.source}}")
                 .routeId("capture-changes")
+                .autoStartup("{{etl.capture.enabled}}")
                 .process(new ChangeEventMapper())
                 .toD("{{etl.capture.sink}}")
                 .filter(header(DebeziumConstants.HEADER_OPERATION).isEqualTo("d"))

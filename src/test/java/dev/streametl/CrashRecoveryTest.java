@@ -1,14 +1,7 @@
 package dev.streametl;
 
-import java.io.File;
-import java.io.IOException;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -40,12 +33,12 @@ class CrashRecoveryTest {
     @Test
     void noOrderIsLostOrDuplicatedAcrossAKill() throws Exception {
         real = RealServices.start(tempDir);
-        app = startApp("first");
+        app = real.startApp("first", Map.of());
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
                 .until(() -> real.documents("enriched_orders").size() == 50);
 
         AtomicInteger inserted = new AtomicInteger();
-        Thread writer = new Thread(() -> insertOrders(inserted), "order-writer");
+        Thread writer = new Thread(() -> real.insertOrders(10_000, ORDERS, ORDERS_PER_TRANSACTION, inserted), "order-writer");
         writer.start();
         await().atMost(Duration.ofMinutes(1)).until(() -> inserted.get() >= ORDERS / 3);
         await().atMost(Duration.ofMinutes(1)).until(() -> real.documents("enriched_orders").size() > 50);
@@ -55,7 +48,7 @@ class CrashRecoveryTest {
         writer.join();
         assertEquals(ORDERS, inserted.get());
         assertTrue(indexedAtKill < 50 + ORDERS, "the kill came while orders were flowing (" + indexedAtKill + " indexed)");
-        app = startApp("second");
+        app = real.startApp("second", Map.of());
 
         Map<String, JsonNode> expected = real.sqlJoin();
         assertEquals(50 + ORDERS, expected.size());
@@ -65,40 +58,6 @@ class CrashRecoveryTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> real.latest("enriched_orders").size() == expected.size());
         assertEquals(expected, real.latest("enriched_orders"));
         assertFalse(real.records("etl.dlq").iterator().hasNext(), "nothing was dead-lettered");
-    }
-
-    /** Inserts the orders, a few per transaction, for customers 1 to 12. */
-    private void insertOrders(AtomicInteger inserted) {
-        try (Connection db = DriverManager.getConnection(real.jdbcUrl, "postgres", "postgres");
-             PreparedStatement insert = db.prepareStatement("INSERT INTO orders VALUES (?, ?, ?, ?)")) {
-            db.setAutoCommit(false);
-            for (int i = 0; i < ORDERS; i++) {
-                insert.setInt(1, 10_000 + i);
-                insert.setInt(2, 1 + i % 12);
-                insert.setBigDecimal(3, new java.math.BigDecimal(i % 500 + ".25"));
-                insert.setString(4, "TEE-0" + (1 + i % 6));
-                insert.addBatch();
-                if ((i + 1) % ORDERS_PER_TRANSACTION == 0) {
-                    insert.executeBatch();
-                    db.commit();
-                    inserted.addAndGet(ORDERS_PER_TRANSACTION);
-                    Thread.sleep(5);
-                }
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** The pipeline's main class in a JVM of its own, on the test's servers, logging to a file. */
-    private Process startApp(String name) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-cp", System.getProperty("java.class.path")));
-        real.pipelineProperties().forEach((key, value) -> command.add("-D" + key + "=" + value));
-        command.add(App.class.getName());
-        File log = tempDir.resolve("app-" + name + ".log").toFile();
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log).start();
     }
 
     @AfterEach

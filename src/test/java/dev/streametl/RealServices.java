@@ -1,6 +1,7 @@
 package dev.streametl;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.streametl.embedded.EmbeddedServices;
@@ -95,12 +98,55 @@ final class RealServices implements AutoCloseable {
         return pipeline;
     }
 
+    /**
+     * Starts the pipeline's main class in a JVM of its own on these servers, with the given settings on top, logging to
+     * {@code app-NAME.log} in the data folder.
+     */
+    Process startApp(String name, Map<String, String> settings) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+                "-cp", System.getProperty("java.class.path")));
+        Map<String, String> properties = new LinkedHashMap<>(pipelineProperties());
+        properties.putAll(settings);
+        properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
+        command.add(App.class.getName());
+        return new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(dataDir.resolve("app-" + name + ".log").toFile()).start();
+    }
+
     void sql(String... statements) throws Exception {
         try (Connection db = DriverManager.getConnection(jdbcUrl, "postgres", "postgres");
              Statement sql = db.createStatement()) {
             for (String statement : statements) {
                 sql.execute(statement);
             }
+        }
+    }
+
+    /**
+     * Inserts {@code count} orders from id {@code firstId} on, for customers 1 to 12, {@code perTransaction} per
+     * transaction with a short pause between transactions (a steady flow, not one burst), counting them in
+     * {@code inserted} as they commit.
+     */
+    void insertOrders(int firstId, int count, int perTransaction, AtomicInteger inserted) {
+        try (Connection db = DriverManager.getConnection(jdbcUrl, "postgres", "postgres");
+             PreparedStatement insert = db.prepareStatement("INSERT INTO orders VALUES (?, ?, ?, ?)")) {
+            db.setAutoCommit(false);
+            for (int i = 0; i < count; i++) {
+                insert.setInt(1, firstId + i);
+                insert.setInt(2, 1 + i % 12);
+                insert.setBigDecimal(3, new BigDecimal(i % 500 + ".25"));
+                insert.setString(4, "TEE-0" + (1 + i % 6));
+                insert.addBatch();
+                if ((i + 1) % perTransaction == 0 || i + 1 == count) {
+                    insert.executeBatch();
+                    db.commit();
+                    inserted.addAndGet((i % perTransaction) + 1);
+                    Thread.sleep(5);
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 
