@@ -5,9 +5,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.camel.main.Main;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -92,5 +98,34 @@ class PipelineEndToEndTest {
         assertEquals("Renamed Later", real.documents("enriched_orders").get("54").get("customer_name").asText());
         assertEquals("premium", real.documents("enriched_orders").get("54").get("customer_membership").asText());
         assertEquals(before, real.documents("enriched_orders").get("52"), "as-of-order: order 52 is not rewritten");
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(4)
+    void topicsAndTheIndexMappingAreTheConfiguredOnes() throws Exception {
+        Properties config = new Properties();
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, real.kafka);
+        try (Admin admin = Admin.create(config)) {
+            Map<String, TopicDescription> topics = admin.describeTopics(List.of("postgres.public.customers",
+                    "postgres.public.orders", "enriched_orders")).allTopicNames().get(30, TimeUnit.SECONDS);
+            assertEquals(1, topics.get("postgres.public.customers").partitions().size());
+            assertEquals(3, topics.get("postgres.public.orders").partitions().size());
+            assertEquals(3, topics.get("enriched_orders").partitions().size());
+            Map<ConfigResource, org.apache.kafka.clients.admin.Config> configs = admin.describeConfigs(List.of(
+                    new ConfigResource(ConfigResource.Type.TOPIC, "postgres.public.customers"),
+                    new ConfigResource(ConfigResource.Type.TOPIC, "postgres.public.orders"))).all().get(30, TimeUnit.SECONDS);
+            assertEquals("compact", configs.get(new ConfigResource(ConfigResource.Type.TOPIC, "postgres.public.customers"))
+                    .get("cleanup.policy").value());
+            assertEquals("delete", configs.get(new ConfigResource(ConfigResource.Type.TOPIC, "postgres.public.orders"))
+                    .get("cleanup.policy").value());
+        }
+
+        JsonNode fields = real.elasticsearchGet("/enriched_orders/_mapping").path("enriched_orders").path("mappings")
+                .path("properties");
+        assertEquals("keyword", fields.path("product_code").path("type").asText());
+        assertEquals("keyword", fields.path("customer_membership").path("type").asText());
+        assertEquals("keyword", fields.path("customer_name").path("type").asText());
+        assertEquals("double", fields.path("price").path("type").asText());
+        assertEquals("integer", fields.path("customer_age").path("type").asText());
     }
 }

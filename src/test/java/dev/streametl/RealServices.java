@@ -182,6 +182,16 @@ final class RealServices implements AutoCloseable {
         return documents;
     }
 
+    /** What Elasticsearch answers to a GET of this path, e.g. {@code /enriched_orders/_mapping}. */
+    JsonNode elasticsearchGet(String path) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(elasticsearch + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("GET " + path + ": " + response.statusCode() + " " + response.body());
+        }
+        return tree(response.body());
+    }
+
     /** Every record of a topic, partition after partition. */
     List<ConsumerRecord<String, String>> records(String topic) {
         Properties config = new Properties();
