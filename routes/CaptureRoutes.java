@@ -16,6 +16,7 @@ public class CaptureRoutes extends PipelineRoutes {
                 .routeId("capture-changes")
                 .process(new ChangeEventMapper())
                 .toD("{{etl.capture.sink}}")
+                .process(metrics::captured)
                 .filter(header(DebeziumConstants.HEADER_OPERATION).isEqualTo("d"))
                     .setBody(constant(null))
                     .toD("{{etl.capture.sink}}")

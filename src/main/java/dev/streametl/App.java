@@ -1,6 +1,7 @@
 package dev.streametl;
 
 import dev.streametl.embedded.EmbeddedServicesListener;
+import dev.streametl.observe.ManagementAccess;
 import org.apache.camel.main.Main;
 
 /**
@@ -18,6 +19,7 @@ public final class App {
         Main main = new Main(App.class);
         try (EmbeddedServicesListener embeddedServices = new EmbeddedServicesListener()) {
             main.addMainListener(embeddedServices);
+            main.addMainListener(new ManagementAccess());
             main.run(args);
         }
     }
