@@ -125,6 +125,7 @@ class WatchItTest {
         assertTrue(check.find(), "the failing check is named: " + down.body());
         assertTrue(check.group().contains("\"status\":\"DOWN\"") && check.group().contains("cannot be reached"), check.group());
         assertEquals(200, get("/observe/health/live").statusCode(), "a restart would not bring Elasticsearch back");
+        LOG.info("Health while Elasticsearch is down: {}", down.body());
         long downMillis = timed("/observe/health");
 
         real.startElasticsearchAgain();

@@ -1,6 +1,8 @@
 package dev.streametl.observe;
 
 import java.util.TreeMap;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +49,8 @@ public final class PipelineMetrics {
     public static final String LAG_LATEST = "etl.end.to.end.lag.latest";
 
     private static final String BULK_STARTED = "etlBulkStartedNanos";
+    private static final Duration[] LAG_BUCKETS = seconds(0.25, 0.5, 1, 2, 5, 10, 30, 60, 300);
+    private static final Duration[] BULK_BUCKETS = seconds(0.01, 0.05, 0.1, 0.25, 0.5, 1, 5);
     private static final String REGISTRY_NAME = "etlPipelineMetrics";
 
     private final MeterRegistry registry;
@@ -60,6 +64,7 @@ public final class PipelineMetrics {
     private final Map<String, AtomicLong> snapshotReadsByTable = new ConcurrentHashMap<>();
     private final AtomicLong deadLettered = new AtomicLong();
     private volatile boolean snapshotEnded;
+    private volatile long lastIndexedMillis = -1;
 
     PipelineMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -68,8 +73,9 @@ public final class PipelineMetrics {
                 .register(registry);
         this.indexed = Counter.builder(INDEXED).description("Enriched order changes written to Elasticsearch (index or delete)")
                 .register(registry);
+        // fixed buckets rather than client-side percentiles: they add up across instances and do not decay when idle
         this.lag = Timer.builder(LAG).description("From the commit in PostgreSQL to the enriched order in Elasticsearch")
-                .publishPercentiles(0.5, 0.99).register(registry);
+                .serviceLevelObjectives(LAG_BUCKETS).register(registry);
         Gauge.builder(LAG_LATEST, latestLagMillis, millis -> Math.max(0, millis.get()) / 1000.0).baseUnit("seconds")
                 .description("End-to-end lag of the last order change indexed").register(registry);
     }
@@ -151,8 +157,12 @@ public final class PipelineMetrics {
         Long started = exchange.getProperty(BULK_STARTED, Long.class);
         if (started != null) {
             Timer.builder(BULK).description("Elasticsearch bulk requests").tag("route", routeId(exchange))
-                    .tag("outcome", outcome).register(registry).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+                    .tag("outcome", outcome).serviceLevelObjectives(BULK_BUCKETS).register(registry).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         }
+    }
+
+    private static Duration[] seconds(double... bounds) {
+        return Arrays.stream(bounds).mapToObj(bound -> Duration.ofMillis(Math.round(bound * 1000))).toArray(Duration[]::new);
     }
 
     private static String routeId(Exchange exchange) {
@@ -171,6 +181,7 @@ public final class PipelineMetrics {
             long millis = Math.max(0, now - committed);
             lag.record(millis, TimeUnit.MILLISECONDS);
             latestLagMillis.set(millis);
+            lastIndexedMillis = now;
         }
     }
 
@@ -216,5 +227,10 @@ public final class PipelineMetrics {
     /** The end-to-end lag of the last order change indexed, in ms; -1 before the first. */
     public long latestLagMillis() {
         return latestLagMillis.get();
+    }
+
+    /** When the last order change with a known source time was indexed (epoch ms); -1 before the first. */
+    public long lastIndexedMillis() {
+        return lastIndexedMillis;
     }
 }

@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 public final class PipelineProgress {
 
     private static final Logger LOG = LoggerFactory.getLogger(PipelineProgress.class);
+    private static final long IDLE_MILLIS = 10_000;
 
     private final PipelineMetrics metrics;
     private final SnapshotEstimate estimate;
@@ -57,6 +58,11 @@ public final class PipelineProgress {
                 .append(", unmatched ").append(metrics.unmatched())
                 .append(", dead-lettered ").append(metrics.deadLettered())
                 .append(", lag ").append(lag(metrics.latestLagMillis()));
+        long idleMillis = System.currentTimeMillis() - metrics.lastIndexedMillis();
+        if (metrics.lastIndexedMillis() > 0 && idleMillis >= IDLE_MILLIS) {
+            // nothing indexed lately: the last lag is history, not the current delay
+            line.append(" (last order indexed ").append(idleMillis / 1000).append(" s ago)");
+        }
         if (metrics.isSnapshotting()) {
             line.append("; snapshot ").append(snapshot());
         }

@@ -1,7 +1,10 @@
 package dev.streametl.observe;
 
+import java.math.BigDecimal;
 import java.util.Map;
 
+import dev.streametl.pipeline.EnrichedOrder;
+import dev.streametl.pipeline.EnrichedOrderBatch;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.debezium.DebeziumConstants;
@@ -60,6 +63,19 @@ class PipelineProgressTest {
         metrics.deadLettered(exchange);
 
         assertEquals("Progress: captured 0, enriched 2, indexed 0, unmatched 1, dead-lettered 1, lag n/a", progress.line());
+    }
+
+    @Test
+    void showsTheLagOfTheLastOrderIndexedFromItsCommitAtTheSource() {
+        Exchange order = new DefaultExchange(camel);
+        order.getMessage().setBody(new EnrichedOrder(7, new BigDecimal("10.00"), "PEN-05", 3, "Anna Berg", 41, "standard"));
+        order.setProperty(EnrichedOrderBatch.SOURCE_TIMESTAMP, System.currentTimeMillis() - 5_000);
+        Exchange batch = new EnrichedOrderBatch().aggregate(null, order);
+
+        metrics.indexed(batch);
+
+        assertTrue(progress.line().matches(".*, lag 5\\.\\d s"), progress.line());
+        assertTrue(metrics.latestLagMillis() >= 5_000 && metrics.latestLagMillis() < 60_000);
     }
 
     @Test
