@@ -42,12 +42,14 @@ abstract class ServiceCheck extends AbstractHealthCheck {
     /** Asks the server whether it can serve; returns what it said, throws when it cannot be reached or is unfit. */
     protected abstract String probe(HealthCheckResultBuilder builder) throws Exception;
 
+    /** The first message along the causes (ExecutionException unwrapped), or the name of the error if none has one. */
     static String reason(Throwable error) {
-        Throwable cause = error;
-        while (cause.getCause() != null && cause.getCause() != cause
-               && (cause.getMessage() == null || cause instanceof ExecutionException)) {
-            cause = cause.getCause();
+        Throwable outer = error instanceof ExecutionException && error.getCause() != null ? error.getCause() : error;
+        for (Throwable cause = outer; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
+                return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+            }
         }
-        return cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
+        return outer.getClass().getSimpleName();
     }
 }

@@ -66,6 +66,13 @@ class ServiceChecksTest {
     }
 
     @Test
+    void theReasonIsTheFirstMessageAlongTheCausesOrElseTheErrorsName() {
+        assertEquals("ConnectException", ServiceCheck.reason(new java.net.ConnectException()));
+        assertEquals("IOException: refused", ServiceCheck.reason(new java.util.concurrent.ExecutionException(
+                new RuntimeException(new java.io.IOException("refused")))));
+    }
+
+    @Test
     void serviceChecksAreReadinessOnly() {
         ElasticsearchCheck check = new ElasticsearchCheck("localhost:9200", TIMEOUT);
         assertTrue(check.isReadiness());
