@@ -69,7 +69,7 @@ class ServiceChecksTest {
     void theReasonIsTheFirstMessageAlongTheCausesOrElseTheErrorsName() {
         assertEquals("ConnectException", ServiceCheck.reason(new java.net.ConnectException()));
         assertEquals("IOException: refused", ServiceCheck.reason(new java.util.concurrent.ExecutionException(
-                new RuntimeException(new java.io.IOException("refused")))));
+                new RuntimeException(null, new java.io.IOException("refused")))));
     }
 
     @Test
