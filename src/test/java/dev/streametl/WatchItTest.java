@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.apache.camel.main.Main;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -30,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Watching the pipeline on real PostgreSQL, Kafka and Elasticsearch: the management server (on a free port, with
  * basic authentication set by property) serves the pipeline's meters in Prometheus format, moving as orders flow,
- * and a health status that goes DOWN, naming Elasticsearch, while Elasticsearch is stopped, and UP once it is back.
+ * and a health status that goes DOWN, naming Elasticsearch, while Elasticsearch is stopped, and UP once it is back;
+ * the same for the capture: DOWN, naming PostgreSQL, while Debezium does not stream.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -43,6 +45,7 @@ class WatchItTest {
     static Path tempDir;
 
     RealServices real;
+    Main pipeline;
     String management;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -51,9 +54,10 @@ class WatchItTest {
         real = RealServices.start(tempDir);
         int port = RealServices.freePort();
         management = "http://localhost:" + port;
-        real.startPipeline(Map.of("camel.management.port", String.valueOf(port),
+        pipeline = real.startPipeline(Map.of("camel.management.port", String.valueOf(port),
                 "etl.management.password", PASSWORD,
                 "etl.enrich.customer-wait-ms", "500",
+                "etl.health.capture-grace-ms", "1000",
                 "etl.progress.interval-ms", "1000"));
     }
 
@@ -133,6 +137,26 @@ class WatchItTest {
                 .until(() -> get("/observe/health").statusCode() == 200);
         assertTrue(get("/observe/health").body().contains("\"status\":\"UP\""));
         LOG.info("GET /observe/health took {} ms with all servers up, {} ms with Elasticsearch down", upMillis, downMillis);
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(4)
+    void healthIsDownWhileDebeziumDoesNotStreamAndUpOnceItDoesAgain() throws Exception {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> get("/observe/health").statusCode() == 200);
+
+        pipeline.getCamelContext().getRouteController().stopRoute("capture-changes");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
+                .until(() -> get("/observe/health").statusCode() == 503);
+        String down = get("/observe/health").body();
+        assertTrue(down.contains("\"name\":\"postgresql\"") && down.contains("Debezium is not streaming"), down);
+        LOG.info("Health while the capture is stopped: {}", down);
+
+        pipeline.getCamelContext().getRouteController().startRoute("capture-changes");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+                .until(() -> get("/observe/health").statusCode() == 200);
+        real.sql("INSERT INTO orders VALUES (130, 1, 5.00, 'PEN-05')");
+        await().atMost(Duration.ofSeconds(30)).until(() -> real.documents("enriched_orders").containsKey("130"));
     }
 
     private HttpResponse<String> get(String path) throws Exception {

@@ -35,7 +35,7 @@ public final class ElasticsearchCheck extends ServiceCheck {
         Matcher status = STATUS.matcher(response.body());
         String cluster = status.find() ? status.group(1) : "unknown";
         if (response.statusCode() != 200 || !(cluster.equals("green") || cluster.equals("yellow"))) {
-            throw new IllegalStateException("cluster health is " + cluster + " (HTTP " + response.statusCode() + ")");
+            throw new Unfit("cluster health is " + cluster + " (HTTP " + response.statusCode() + ")");
         }
         return "cluster health " + cluster;
     }

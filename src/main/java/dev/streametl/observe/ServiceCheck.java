@@ -32,6 +32,8 @@ abstract class ServiceCheck extends AbstractHealthCheck {
         try {
             String answer = probe(builder);
             builder.up().message(answer);
+        } catch (Unfit e) {
+            builder.down().message(getId() + ": " + e.getMessage());
         } catch (Exception e) {
             builder.down().message(getId() + " cannot be reached: " + reason(e)).error(e);
         } finally {
@@ -41,6 +43,13 @@ abstract class ServiceCheck extends AbstractHealthCheck {
 
     /** Asks the server whether it can serve; returns what it said, throws when it cannot be reached or is unfit. */
     protected abstract String probe(HealthCheckResultBuilder builder) throws Exception;
+
+    /** The server answered, but cannot serve the pipeline (a red cluster, a capture that does not stream). */
+    static final class Unfit extends Exception {
+        Unfit(String message) {
+            super(message, null, false, false);
+        }
+    }
 
     /** The first message along the causes (ExecutionException unwrapped), or the name of the error if none has one. */
     static String reason(Throwable error) {

@@ -28,6 +28,10 @@ public class ServiceChecks implements CamelConfiguration {
     String postgresPassword;
     @PropertyInject("camel.component.debezium-postgres.slot-name")
     String slotName;
+    @PropertyInject("etl.capture.source")
+    String captureSource;
+    @PropertyInject("etl.health.capture-grace-ms")
+    long captureGraceMillis;
     @PropertyInject("etl.kafka.brokers")
     String kafkaBrokers;
     @PropertyInject("etl.elasticsearch.host")
@@ -37,8 +41,10 @@ public class ServiceChecks implements CamelConfiguration {
 
     @BindToRegistry
     public PostgresCheck postgresCheck() {
+        // the slot tells whether Debezium streams only when the capture is Debezium's (not when swapped for a test)
+        Duration captureGrace = captureSource.startsWith("debezium-postgres:") ? Duration.ofMillis(captureGraceMillis) : null;
         return new PostgresCheck(postgresHost, postgresPort, postgresDatabase, postgresUser, postgresPassword, slotName,
-                timeout());
+                captureGrace, timeout());
     }
 
     @BindToRegistry

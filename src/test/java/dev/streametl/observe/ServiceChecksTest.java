@@ -52,7 +52,7 @@ class ServiceChecksTest {
         int closed = closedPort();
         for (HealthCheck check : new HealthCheck[] {
                 new ElasticsearchCheck("localhost:" + closed, TIMEOUT),
-                new PostgresCheck("localhost", closed, "inventory", "postgres", "postgres", "streaming_etl", TIMEOUT),
+                new PostgresCheck("localhost", closed, "inventory", "postgres", "postgres", "streaming_etl", null, TIMEOUT),
                 new KafkaCheck("localhost:" + closed, TIMEOUT) }) {
             long start = System.nanoTime();
             HealthCheck.Result result = check.call();
