@@ -18,8 +18,8 @@ public final class App {
     public static void main(String... args) throws Exception {
         Main main = new Main(App.class);
         try (EmbeddedServicesListener embeddedServices = new EmbeddedServicesListener()) {
+            main.addMainListener(new ManagementAccess()); // first: a refusal comes before any server is started
             main.addMainListener(embeddedServices);
-            main.addMainListener(new ManagementAccess());
             main.run(args);
         }
     }
