@@ -17,6 +17,7 @@ public class CaptureRoutes extends PipelineRoutes {
                 .autoStartup("{{etl.capture.enabled}}")
                 .process(new ChangeEventMapper())
                 .toD("{{etl.capture.sink}}")
+                .process(metrics::captured)
                 .filter(header(DebeziumConstants.HEADER_OPERATION).isEqualTo("d"))
                     .setBody(constant(null))
                     .toD("{{etl.capture.sink}}")

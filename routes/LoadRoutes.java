@@ -4,6 +4,7 @@ import dev.streametl.pipeline.ElasticsearchBulk;
 import dev.streametl.pipeline.KafkaRecords;
 import dev.streametl.pipeline.PipelineRoutes;
 import org.apache.camel.builder.AggregationStrategies;
+import org.apache.camel.model.RouteDefinition;
 
 /**
  * Stage 4, load: a batch of enriched order changes to Elasticsearch (one bulk request, document id = order id, every
@@ -21,9 +22,11 @@ public class LoadRoutes extends PipelineRoutes {
                     .to("direct:index-enriched-orders", "direct:publish-enriched-orders")
                 .end();
 
-        writeInBulk(from("direct:index-enriched-orders")
+        RouteDefinition index = from("direct:index-enriched-orders")
                 .routeId("index-enriched-orders")
-                .process(ElasticsearchBulk::ofEnrichedOrders), "{{etl.load.elasticsearch}}");
+                .process(ElasticsearchBulk::ofEnrichedOrders);
+        writeInBulk(index, "{{etl.load.elasticsearch}}");
+        index.process(metrics::indexed); // what ES took, and the end-to-end lag of the batch
 
         from("direct:publish-enriched-orders")
                 .routeId("publish-enriched-orders")

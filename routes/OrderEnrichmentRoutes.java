@@ -40,6 +40,8 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
                 .routeId("enrich-order")
                 .filter(body().isNotNull()) // a tombstone only compacts the topic: its delete came just before
                 .process(e -> e.getMessage().setBody(ChangeEvent.parse(e.getMessage().getBody(String.class), Order.class)))
+                // for the end-to-end lag, measured once the batch is loaded
+                .setProperty(EnrichedOrderBatch.SOURCE_TIMESTAMP, simple("${body.sourceTimestamp()}"))
                 .choice()
                     .when(simple("${body.isDelete()}"))
                         .setBody(simple("${body.before().deletion()}"))
@@ -55,9 +57,13 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
                     .delay(constant(100)).syncDelayed().end() // end() closes the delay, not the loop
                     .to("direct:lookup-customer")
                 .end()
-                .filter(exchangeProperty(CustomerJoin.UNMATCHED))
-                    .setHeader(DeadLetter.ERROR, simple("customer ${body.customerId()} not found"))
-                    .to("direct:unmatched-order");
+                .choice()
+                    .when(exchangeProperty(CustomerJoin.UNMATCHED))
+                        .setHeader(DeadLetter.ERROR, simple("customer ${body.customerId()} not found"))
+                        .to("direct:unmatched-order")
+                    .otherwise()
+                        .process(metrics::enriched)
+                .end();
 
         from("direct:lookup-customer")
                 .routeId("lookup-customer")
@@ -70,6 +76,7 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
                 .log("Order ${body.orderId()} has no customer ${body.customerId()} yet: to the unmatched endpoint")
                 .setHeader(KafkaConstants.KEY, simple("${body.orderId()}"))
                 .marshal().json()
-                .to("{{etl.orders.unmatched}}");
+                .to("{{etl.orders.unmatched}}")
+                .process(metrics::unmatched);
     }
 }

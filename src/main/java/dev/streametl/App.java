@@ -1,6 +1,7 @@
 package dev.streametl;
 
 import dev.streametl.embedded.EmbeddedServicesListener;
+import dev.streametl.observe.ManagementAccess;
 import org.apache.camel.main.Main;
 
 /**
@@ -17,6 +18,7 @@ public final class App {
     public static void main(String... args) throws Exception {
         Main main = new Main(App.class);
         try (EmbeddedServicesListener embeddedServices = new EmbeddedServicesListener()) {
+            main.addMainListener(new ManagementAccess()); // first: a refusal comes before any server is started
             main.addMainListener(embeddedServices);
             main.run(args);
         }

@@ -1,7 +1,10 @@
 package dev.streametl;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,11 +27,13 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.streametl.embedded.EmbeddedElasticsearch;
 import dev.streametl.embedded.EmbeddedServices;
 import dev.streametl.embedded.EmbeddedSettings;
 import dev.streametl.pipeline.Customer;
 import dev.streametl.pipeline.EnrichedOrder;
 import dev.streametl.pipeline.Json;
+import dev.streametl.observe.ManagementAccess;
 import dev.streametl.pipeline.Order;
 import org.apache.camel.main.Main;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -60,6 +65,8 @@ final class RealServices implements AutoCloseable {
     final String elasticsearch;
     private final HttpClient http = HttpClient.newHttpClient();
     private final List<Main> pipelines = new ArrayList<>();
+    /** Elasticsearch started again after {@link #stopElasticsearch()}, if it was. */
+    private EmbeddedElasticsearch restartedElasticsearch;
 
     private RealServices(Path dataDir, EmbeddedServices services) {
         this.dataDir = dataDir;
@@ -85,12 +92,35 @@ final class RealServices implements AutoCloseable {
         properties.put("etl.postgres.port", String.valueOf(services.postgres().orElseThrow().port()));
         properties.put("etl.kafka.brokers", kafka);
         properties.put("etl.elasticsearch.port", String.valueOf(services.elasticsearch().orElseThrow().port()));
+        // the management server (health, metrics) on a port of its own: tests run beside a pipeline on 9876
+        properties.put("camel.management.port", String.valueOf(freePort()));
         return properties;
+    }
+
+    /** A port nobody listens on at the moment. */
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Stops Elasticsearch, as an outage would; {@link #startElasticsearchAgain()} brings it back with its data. */
+    void stopElasticsearch() {
+        services.elasticsearch().orElseThrow().close();
+    }
+
+    /** Starts Elasticsearch again on the same port and data folder; returns once it is healthy. */
+    void startElasticsearchAgain() throws IOException {
+        restartedElasticsearch = EmbeddedElasticsearch.start(services.elasticsearch().orElseThrow().port(),
+                dataDir.resolve("elasticsearch"), ELASTICSEARCH_HOME);
     }
 
     /** Starts the pipeline in this JVM on these servers, with the given settings on top. */
     Main startPipeline(Map<String, String> settings) throws Exception {
         Main pipeline = new Main(App.class);
+        pipeline.addMainListener(new ManagementAccess()); // as App does
         pipelineProperties().forEach(pipeline::addOverrideProperty);
         settings.forEach(pipeline::addOverrideProperty);
         pipelines.add(pipeline);
@@ -246,6 +276,9 @@ final class RealServices implements AutoCloseable {
     @Override
     public void close() {
         pipelines.forEach(Main::stop);
+        if (restartedElasticsearch != null) {
+            restartedElasticsearch.close();
+        }
         services.close();
     }
 }

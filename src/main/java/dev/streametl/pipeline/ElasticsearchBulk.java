@@ -52,6 +52,7 @@ public final class ElasticsearchBulk {
     }
 
     private List<Write> pending;
+    private final int size;
     private final List<Message> rejected = new ArrayList<>();
     private int attempts;
 
@@ -62,6 +63,7 @@ public final class ElasticsearchBulk {
             lastPerId.put(write.id(), write);
         }
         this.pending = new ArrayList<>(lastPerId.values());
+        this.size = pending.size();
     }
 
     /** Starts the bulk of a batch of enriched order changes (body): an index or a delete per order. */
@@ -160,6 +162,12 @@ public final class ElasticsearchBulk {
             cause = cause.getCause();
         }
         return cause;
+    }
+
+    /** How many documents the finished bulk wrote: all but the ones ES rejected. */
+    public static int written(Exchange exchange) {
+        ElasticsearchBulk bulk = of(exchange);
+        return bulk == null ? 0 : bulk.size - bulk.rejected.size();
     }
 
     /** The documents ES rejected, as dead letter messages with ES's reason. */

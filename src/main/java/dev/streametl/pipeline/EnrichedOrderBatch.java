@@ -9,8 +9,17 @@ import org.apache.camel.Exchange;
 /**
  * Gathers the enriched order changes of a batch, in record order, for one bulk write per sink. Records that ended
  * elsewhere (dead letter topic, unmatched topic) carry no {@link EnrichedOrderChange} and are left out.
+ * <p>
+ * Beside them, it gathers the commit time at the source of each change (exchange property {@value #SOURCE_TIMESTAMP}
+ * of a record), so that the end-to-end lag can be measured once the batch is loaded: the documents themselves carry
+ * only the columns of the join.
  */
 public final class EnrichedOrderBatch implements AggregationStrategy {
+
+    /** Exchange property of an order change: its commit time at the source, in epoch ms (absent when unknown). */
+    public static final String SOURCE_TIMESTAMP = "etlSourceTimestamp";
+    /** Exchange property of a batch: the source commit times of its enriched order changes. */
+    private static final String SOURCE_TIMESTAMPS = "etlSourceTimestamps";
 
     @Override
     public Exchange aggregate(Exchange batch, Exchange record) {
@@ -19,18 +28,29 @@ public final class EnrichedOrderBatch implements AggregationStrategy {
             Object first = record.getMessage().getBody();
             List<EnrichedOrderChange> changes = new ArrayList<>();
             batch.getMessage().setBody(changes);
-            add(changes, first);
+            batch.setProperty(SOURCE_TIMESTAMPS, new ArrayList<Long>());
+            add(batch, changes, first, record);
             return batch;
         }
-        add(batch.getMessage().getBody(List.class), record.getMessage().getBody());
+        add(batch, batch.getMessage().getBody(List.class), record.getMessage().getBody(), record);
         return batch;
     }
 
     @SuppressWarnings({ "unchecked", "rawtypes" })
-    private static void add(List changes, Object body) {
+    private static void add(Exchange batch, List changes, Object body, Exchange record) {
         if (body instanceof EnrichedOrderChange change) {
             changes.add(change);
+            Long committed = record.getProperty(SOURCE_TIMESTAMP, Long.class);
+            if (committed != null) {
+                batch.getProperty(SOURCE_TIMESTAMPS, List.class).add(committed);
+            }
         }
+    }
+
+    /** The source commit times of the enriched order changes of the batch (none if unknown). */
+    public static List<Long> sourceTimestamps(Exchange batch) {
+        List<?> timestamps = batch.getProperty(SOURCE_TIMESTAMPS, List.class);
+        return timestamps == null ? List.of() : timestamps.stream().map(Long.class::cast).toList();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.streametl.pipeline;
 
 import com.fasterxml.jackson.core.JacksonException;
+import dev.streametl.observe.PipelineMetrics;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.ProcessorDefinition;
@@ -16,8 +17,12 @@ import org.apache.camel.model.ProcessorDefinition;
  */
 public abstract class PipelineRoutes extends RouteBuilder {
 
+    /** The pipeline's meters (counts, bulk latency, end-to-end lag), shared by every stage. */
+    protected PipelineMetrics metrics;
+
     @Override
     public final void configure() throws Exception {
+        metrics = PipelineMetrics.of(getContext());
         errorHandler(defaultErrorHandler()
                 .maximumRedeliveries(-1)
                 .redeliveryDelay(500)
@@ -35,6 +40,7 @@ public abstract class PipelineRoutes extends RouteBuilder {
                 .logExhausted(false)
                 .log(LoggingLevel.WARN, "Dead letter from ${exchangeProperty.CamelFailureRouteId}: ${exception.message}")
                 .process(DeadLetter::describe)
+                .process(metrics::deadLettered)
                 .to("{{etl.dead-letter.sink}}");
 
         routes();
@@ -50,13 +56,17 @@ public abstract class PipelineRoutes extends RouteBuilder {
                     .delay(method(ElasticsearchBulk.class, "backoffMillis")).syncDelayed().end()
                     .setBody(method(ElasticsearchBulk.class, "operations"))
                     .doTry()
+                        .process(metrics::bulkStarted)
                         .to(endpoint)
+                        .process(metrics::bulkAnswered)
                         .process(ElasticsearchBulk::checkItems)
                     .doCatch(Exception.class) // not the error handler's retry: each attempt needs operations anew
+                        .process(metrics::bulkFailed)
                         .process(ElasticsearchBulk::attemptFailed)
                     .end()
                 .end()
                 .split(method(ElasticsearchBulk.class, "rejected"))
+                    .process(metrics::deadLettered)
                     .to("{{etl.dead-letter.sink}}")
                 .end();
     }

@@ -1,0 +1,99 @@
+package dev.streametl.observe;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
+import java.util.function.Function;
+
+import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.HttpManagementServerConfigurationProperties;
+import org.apache.camel.main.MainListenerSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Guards the management HTTP server (health, metrics, dev console, Jolokia: Jolokia can call any MBean operation, so
+ * stop routes or the whole context). On a loopback address ({@code camel.management.host}, localhost by default) it
+ * is open. On any other address it must ask for credentials, or the pipeline refuses to start:
+ * <ul>
+ * <li>{@code etl.management.password} (env {@code ETL_MANAGEMENT_PASSWORD}) and {@code etl.management.user}
+ * (default {@code admin}): basic authentication with that user, written for Camel as a Vert.x users file
+ * ({@code etl.management.users-file}, readable by its owner only);</li>
+ * <li>or Camel's own keys: {@code camel.management.authenticationEnabled=true} with
+ * {@code camel.management.basicPropertiesFile} (a Vert.x users file) or the {@code jwt*} keys.</li>
+ * </ul>
+ * A main listener, because camel-main starts the management server while it configures itself, before any bean or
+ * route exists: {@code beforeConfigure} is the last moment to set its authentication.
+ */
+public class ManagementAccess extends MainListenerSupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ManagementAccess.class);
+
+    @Override
+    public void beforeConfigure(BaseMainSupport main) {
+        Function<String, Optional<String>> properties = main.getCamelContext().getPropertiesComponent()::resolveProperty;
+        apply(properties, main.configure().httpManagementServer());
+    }
+
+    static void apply(Function<String, Optional<String>> properties, HttpManagementServerConfigurationProperties server) {
+        boolean enabled = flag(properties, "camel.management.enabled");
+        String host = properties.apply("camel.management.host").map(String::trim).orElse("0.0.0.0");
+        Optional<String> password = properties.apply("etl.management.password").map(String::trim).filter(p -> !p.isEmpty());
+        if (password.isPresent()) {
+            String user = properties.apply("etl.management.user").map(String::trim).orElse("admin");
+            Path usersFile = Path.of(properties.apply("etl.management.users-file")
+                    .orElse("data/state/management-users.properties")).toAbsolutePath();
+            writeUsersFile(usersFile, user, password.get());
+            server.setAuthenticationEnabled(true);
+            server.setBasicPropertiesFile(usersFile.toString());
+            LOG.info("Management server on {}: basic authentication as user '{}'", host, user);
+            return;
+        }
+        boolean camelAuthentication = flag(properties, "camel.management.authenticationEnabled")
+                                      || flag(properties, "camel.management.authentication-enabled");
+        if (enabled && !camelAuthentication && !isLoopback(host)) {
+            throw new IllegalStateException("The management server (health, metrics, dev console, Jolokia) would listen"
+                    + " on " + host + " without credentials. Set etl.management.password (env ETL_MANAGEMENT_PASSWORD),"
+                    + " or camel.management.authenticationEnabled with its basicPropertiesFile, or keep"
+                    + " camel.management.host on localhost.");
+        }
+    }
+
+    private static boolean flag(Function<String, Optional<String>> properties, String key) {
+        return properties.apply(key).map(String::trim).map(Boolean::parseBoolean).orElse(false);
+    }
+
+    static boolean isLoopback(String host) {
+        try {
+            for (InetAddress address : InetAddress.getAllByName(host)) {
+                if (!address.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /** The Vert.x properties file: user.NAME = PASSWORD,ROLE and role.ROLE = PERMISSIONS. */
+    private static void writeUsersFile(Path file, String user, String password) {
+        if (user.contains("=") || user.contains(",") || password.contains(",")) {
+            throw new IllegalArgumentException("etl.management.user must not hold '=' or ',' and the password no ','");
+        }
+        try {
+            Files.createDirectories(file.getParent());
+            Files.deleteIfExists(file);
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(file, "# written at each start from etl.management.user/password\n"
+                    + "user." + user + " = " + password + ",admin\nrole.admin = *\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write the management users file " + file, e);
+        }
+    }
+}

@@ -1,0 +1,236 @@
+package dev.streametl.observe;
+
+import java.util.TreeMap;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.streametl.pipeline.DeadLetter;
+import dev.streametl.pipeline.ElasticsearchBulk;
+import dev.streametl.pipeline.EnrichedOrderBatch;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.component.debezium.DebeziumConstants;
+import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.support.ExchangeHelper;
+
+/**
+ * The pipeline's own meters, in the Micrometer registry that camel-main serves in Prometheus format on
+ * {@code /observe/metrics} ({@code camel.metrics.enabled}), next to Camel's route meters:
+ * <ul>
+ * <li>{@value #CAPTURED} {table, op}: row changes written to the change topics (op r = snapshot read);</li>
+ * <li>{@value #ENRICHED}, {@value #UNMATCHED}: orders joined with their customer, or given up on;</li>
+ * <li>{@value #INDEXED}: enriched order changes Elasticsearch took (index or delete);</li>
+ * <li>{@value #DEAD_LETTERED} {route}: records sent to the dead letter endpoint;</li>
+ * <li>{@value #BULK} {route, outcome}: time of each Elasticsearch bulk request;</li>
+ * <li>{@value #LAG}, {@value #LAG_LATEST}: from the commit in PostgreSQL (the change's {@code source.ts_ms}) to the
+ * enriched order being in Elasticsearch.</li>
+ * </ul>
+ * The routes call the methods below as processors; the progress line reads the same counts.
+ */
+public final class PipelineMetrics {
+
+    public static final String CAPTURED = "etl.changes.captured";
+    public static final String ENRICHED = "etl.orders.enriched";
+    public static final String UNMATCHED = "etl.orders.unmatched";
+    public static final String INDEXED = "etl.orders.indexed";
+    public static final String DEAD_LETTERED = "etl.dead.letters";
+    public static final String BULK = "etl.elasticsearch.bulk";
+    public static final String LAG = "etl.end.to.end.lag";
+    public static final String LAG_LATEST = "etl.end.to.end.lag.latest";
+
+    private static final String BULK_STARTED = "etlBulkStartedNanos";
+    private static final Duration[] LAG_BUCKETS = seconds(0.25, 0.5, 1, 2, 5, 10, 30, 60, 300);
+    private static final Duration[] BULK_BUCKETS = seconds(0.01, 0.05, 0.1, 0.25, 0.5, 1, 5);
+    private static final String REGISTRY_NAME = "etlPipelineMetrics";
+
+    private final MeterRegistry registry;
+    private final Counter enriched;
+    private final Counter unmatched;
+    private final Counter indexed;
+    private final Timer lag;
+    private final AtomicLong latestLagMillis = new AtomicLong(-1);
+    private final Map<String, Counter> capturedByTableAndOp = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> capturedByTable = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> snapshotReadsByTable = new ConcurrentHashMap<>();
+    private final AtomicLong deadLettered = new AtomicLong();
+    private volatile boolean snapshotEnded;
+    private volatile long lastIndexedMillis = -1;
+
+    PipelineMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.enriched = Counter.builder(ENRICHED).description("Orders joined with their customer").register(registry);
+        this.unmatched = Counter.builder(UNMATCHED).description("Orders whose customer never came (sent to the unmatched endpoint)")
+                .register(registry);
+        this.indexed = Counter.builder(INDEXED).description("Enriched order changes written to Elasticsearch (index or delete)")
+                .register(registry);
+        // fixed buckets rather than client-side percentiles: they add up across instances and do not decay when idle
+        this.lag = Timer.builder(LAG).description("From the commit in PostgreSQL to the enriched order in Elasticsearch")
+                .serviceLevelObjectives(LAG_BUCKETS).register(registry);
+        Gauge.builder(LAG_LATEST, latestLagMillis, millis -> Math.max(0, millis.get()) / 1000.0).baseUnit("seconds")
+                .description("End-to-end lag of the last order change indexed").register(registry);
+    }
+
+    /**
+     * The one instance of the pipeline. Its meters go into the registry camel-main's metrics serve: that registry is
+     * looked up by name and, if camel-main has not made it yet, made here with that name, so camel-main takes it.
+     */
+    public static synchronized PipelineMetrics of(CamelContext context) {
+        PipelineMetrics metrics = context.getRegistry().lookupByNameAndType(REGISTRY_NAME, PipelineMetrics.class);
+        if (metrics == null) {
+            MeterRegistry registry = context.getRegistry().lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME,
+                    MeterRegistry.class);
+            if (registry == null) {
+                registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+                context.getRegistry().bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
+            }
+            metrics = new PipelineMetrics(registry);
+            context.getRegistry().bind(REGISTRY_NAME, metrics);
+        }
+        return metrics;
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** A change written to its change topic (headers: Debezium's identifier, operation and source). */
+    public void captured(Exchange exchange) {
+        String identifier = exchange.getMessage().getHeader(DebeziumConstants.HEADER_IDENTIFIER, "unknown", String.class);
+        String table = identifier.substring(identifier.lastIndexOf('.') + 1);
+        String op = exchange.getMessage().getHeader(DebeziumConstants.HEADER_OPERATION, "unknown", String.class);
+        capturedByTableAndOp.computeIfAbsent(table + "/" + op, key -> Counter.builder(CAPTURED)
+                .description("Row changes captured from PostgreSQL onto the change topics")
+                .tag("table", table).tag("op", op).register(registry)).increment();
+        capturedByTable.computeIfAbsent(table, key -> new AtomicLong()).incrementAndGet();
+        if ("r".equals(op)) {
+            snapshotReadsByTable.computeIfAbsent(table, key -> new AtomicLong()).incrementAndGet();
+            Map<?, ?> source = exchange.getMessage().getHeader(DebeziumConstants.HEADER_SOURCE_METADATA, Map.class);
+            if (source != null && "last".equals(String.valueOf(source.get("snapshot")))) {
+                snapshotEnded = true;
+            }
+        } else if (!snapshotReadsByTable.isEmpty()) {
+            snapshotEnded = true; // streaming has begun
+        }
+    }
+
+    public void enriched(Exchange exchange) {
+        enriched.increment();
+    }
+
+    public void unmatched(Exchange exchange) {
+        unmatched.increment();
+    }
+
+    /** A record on its way to the dead letter endpoint (header {@code etl.route}: the route it failed in). */
+    public void deadLettered(Exchange exchange) {
+        String route = exchange.getMessage().getHeader(DeadLetter.ROUTE, "unknown", String.class);
+        registry.counter(DEAD_LETTERED, "route", route).increment();
+        deadLettered.incrementAndGet();
+    }
+
+    /** Just before a bulk request is sent. */
+    public void bulkStarted(Exchange exchange) {
+        exchange.setProperty(BULK_STARTED, System.nanoTime());
+    }
+
+    /** The bulk request was answered (each item's result read, whatever it was). */
+    public void bulkAnswered(Exchange exchange) {
+        recordBulk(exchange, "answered");
+    }
+
+    /** The bulk request failed as a whole (ES unreachable, a timeout). */
+    public void bulkFailed(Exchange exchange) {
+        recordBulk(exchange, "failed");
+    }
+
+    private void recordBulk(Exchange exchange, String outcome) {
+        Long started = exchange.getProperty(BULK_STARTED, Long.class);
+        if (started != null) {
+            Timer.builder(BULK).description("Elasticsearch bulk requests").tag("route", routeId(exchange))
+                    .tag("outcome", outcome).serviceLevelObjectives(BULK_BUCKETS).register(registry).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private static Duration[] seconds(double... bounds) {
+        return Arrays.stream(bounds).mapToObj(bound -> Duration.ofMillis(Math.round(bound * 1000))).toArray(Duration[]::new);
+    }
+
+    private static String routeId(Exchange exchange) {
+        String route = ExchangeHelper.getAtRouteId(exchange);
+        return route == null ? "unknown" : route;
+    }
+
+    /**
+     * A batch of enriched order changes is in Elasticsearch: counts what ES took, and the end-to-end lag of each
+     * change whose source commit time is known (gathered by {@link EnrichedOrderBatch}).
+     */
+    public void indexed(Exchange exchange) {
+        indexed.increment(ElasticsearchBulk.written(exchange));
+        long now = System.currentTimeMillis();
+        for (long committed : EnrichedOrderBatch.sourceTimestamps(exchange)) {
+            long millis = Math.max(0, now - committed);
+            lag.record(millis, TimeUnit.MILLISECONDS);
+            latestLagMillis.set(millis);
+            lastIndexedMillis = now;
+        }
+    }
+
+    // what the progress line shows
+
+    public long captured() {
+        return capturedByTable.values().stream().mapToLong(AtomicLong::get).sum();
+    }
+
+    public Map<String, Long> capturedByTable() {
+        Map<String, Long> counts = new TreeMap<>();
+        capturedByTable.forEach((table, count) -> counts.put(table, count.get()));
+        return counts;
+    }
+
+    public Map<String, Long> snapshotReadsByTable() {
+        Map<String, Long> counts = new TreeMap<>();
+        snapshotReadsByTable.forEach((table, count) -> counts.put(table, count.get()));
+        return counts;
+    }
+
+    /** True from the first snapshot read until the last one (or the first streamed change). */
+    public boolean isSnapshotting() {
+        return !snapshotReadsByTable.isEmpty() && !snapshotEnded;
+    }
+
+    public long enriched() {
+        return (long) enriched.count();
+    }
+
+    public long unmatched() {
+        return (long) unmatched.count();
+    }
+
+    public long indexed() {
+        return (long) indexed.count();
+    }
+
+    public long deadLettered() {
+        return deadLettered.get();
+    }
+
+    /** The end-to-end lag of the last order change indexed, in ms; -1 before the first. */
+    public long latestLagMillis() {
+        return latestLagMillis.get();
+    }
+
+    /** When the last order change with a known source time was indexed (epoch ms); -1 before the first. */
+    public long lastIndexedMillis() {
+        return lastIndexedMillis;
+    }
+}

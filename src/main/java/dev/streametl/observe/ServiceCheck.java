@@ -1,0 +1,64 @@
+package dev.streametl.observe;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+
+import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
+
+/**
+ * A readiness check of a server the pipeline needs: DOWN, with the reason, while it cannot be reached, UP again as
+ * soon as it answers. Readiness only, not liveness: restarting the pipeline would not bring the server back, and the
+ * pipeline waits for it by itself (every write is retried until it works).
+ */
+abstract class ServiceCheck extends AbstractHealthCheck {
+
+    protected final Duration timeout;
+
+    ServiceCheck(String id, Duration timeout) {
+        super("services", id);
+        this.timeout = timeout;
+    }
+
+    @Override
+    public boolean isLiveness() {
+        return false;
+    }
+
+    @Override
+    protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+        long startNanos = System.nanoTime();
+        try {
+            String answer = probe(builder);
+            builder.up().message(answer);
+        } catch (Unfit e) {
+            builder.down().message(getId() + ": " + e.getMessage());
+        } catch (Exception e) {
+            builder.down().message(getId() + " cannot be reached: " + reason(e)).error(e);
+        } finally {
+            builder.detail("check.duration.ms", (System.nanoTime() - startNanos) / 1_000_000);
+        }
+    }
+
+    /** Asks the server whether it can serve; returns what it said, throws when it cannot be reached or is unfit. */
+    protected abstract String probe(HealthCheckResultBuilder builder) throws Exception;
+
+    /** The server answered, but cannot serve the pipeline (a red cluster, a capture that does not stream). */
+    static final class Unfit extends Exception {
+        Unfit(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** The first message along the causes (ExecutionException unwrapped), or the name of the error if none has one. */
+    static String reason(Throwable error) {
+        Throwable outer = error instanceof ExecutionException && error.getCause() != null ? error.getCause() : error;
+        for (Throwable cause = outer; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
+                return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+            }
+        }
+        return outer.getClass().getSimpleName();
+    }
+}

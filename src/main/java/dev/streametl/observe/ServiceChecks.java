@@ -1,0 +1,63 @@
+package dev.streametl.observe;
+
+import java.time.Duration;
+
+import org.apache.camel.BindToRegistry;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.Configuration;
+import org.apache.camel.PropertyInject;
+
+/**
+ * The readiness checks of the three servers, as beans: camel-health runs every HealthCheck of the registry, and
+ * camel-main serves the results on {@code /observe/health} (503 and the failing checks while one is DOWN).
+ */
+@Configuration
+public class ServiceChecks implements CamelConfiguration {
+
+    @PropertyInject("etl.health.timeout-ms")
+    long timeoutMillis;
+    @PropertyInject("etl.postgres.host")
+    String postgresHost;
+    @PropertyInject("etl.postgres.port")
+    int postgresPort;
+    @PropertyInject("etl.postgres.database")
+    String postgresDatabase;
+    @PropertyInject("etl.postgres.user")
+    String postgresUser;
+    @PropertyInject("etl.postgres.password")
+    String postgresPassword;
+    @PropertyInject("camel.component.debezium-postgres.slot-name")
+    String slotName;
+    @PropertyInject("etl.capture.source")
+    String captureSource;
+    @PropertyInject("etl.health.capture-grace-ms")
+    long captureGraceMillis;
+    @PropertyInject("etl.kafka.brokers")
+    String kafkaBrokers;
+    @PropertyInject("etl.elasticsearch.host")
+    String elasticsearchHost;
+    @PropertyInject("etl.elasticsearch.port")
+    int elasticsearchPort;
+
+    @BindToRegistry
+    public PostgresCheck postgresCheck() {
+        // the slot tells whether Debezium streams only when the capture is Debezium's (not when swapped for a test)
+        Duration captureGrace = captureSource.startsWith("debezium-postgres:") ? Duration.ofMillis(captureGraceMillis) : null;
+        return new PostgresCheck(postgresHost, postgresPort, postgresDatabase, postgresUser, postgresPassword, slotName,
+                captureGrace, timeout());
+    }
+
+    @BindToRegistry
+    public KafkaCheck kafkaCheck() {
+        return new KafkaCheck(kafkaBrokers, timeout());
+    }
+
+    @BindToRegistry
+    public ElasticsearchCheck elasticsearchCheck() {
+        return new ElasticsearchCheck(elasticsearchHost + ":" + elasticsearchPort, timeout());
+    }
+
+    private Duration timeout() {
+        return Duration.ofMillis(timeoutMillis);
+    }
+}
