@@ -34,7 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * What the pipeline guarantees, each driven through SQL on the real PostgreSQL (or raw records on the real Kafka for
  * bad input) and checked on the real Elasticsearch and Kafka: upserts, deletes and key changes; an order before its
- * customer; customer updates in {@code current} mode; a restart; bad input. The tests run in order on one pipeline.
+ * customer; customer updates in {@code current} mode; a restart; bad input; an Elasticsearch outage. The tests run in
+ * order on one pipeline.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -203,6 +204,37 @@ class PipelineSemanticsTest {
         assertTrue(deadLetter.value().startsWith("{\"order_id\":7000,"), deadLetter.value());
         await().atMost(Duration.ofSeconds(10)).until(() -> real.documents("enriched_orders").containsKey("7001"));
         assertNull(real.documents("enriched_orders").get("7000"));
+    }
+
+    @Test
+    @Order(7)
+    void anElasticsearchOutageStallsThePipelineAndLosesNothing() throws Exception {
+        int deadLettersBefore = real.records("etl.dlq").size();
+        real.stopElasticsearch();
+        try {
+            real.insertOrders(8000, 200, 20, new java.util.concurrent.atomic.AtomicInteger());
+            Set<String> inserted = IntStream.range(8000, 8200).mapToObj(i -> "{\"order_id\":" + i + "}")
+                    .collect(Collectors.toSet());
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> real.records(ORDERS_TOPIC)
+                    .stream().map(ConsumerRecord::key).collect(Collectors.toSet()).containsAll(inserted));
+            // captured, but held: the batch is neither indexed nor published (nor committed) while ES is away
+            Set<String> ids = IntStream.range(8000, 8200).mapToObj(String::valueOf).collect(Collectors.toSet());
+            assertTrue(real.latest("enriched_orders").keySet().stream().noneMatch(ids::contains),
+                    "no order of the outage is published before it is indexed");
+        } finally {
+            real.startElasticsearchAgain();
+        }
+
+        Map<String, JsonNode> expected = new TreeMap<>(real.sqlJoin());
+        expected.keySet().removeIf(id -> id.length() != 4 || !id.startsWith("8"));
+        assertEquals(200, expected.size());
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            Map<String, JsonNode> indexed = new TreeMap<>(real.documents("enriched_orders"));
+            indexed.keySet().retainAll(expected.keySet());
+            return indexed.equals(expected);
+        });
+        await().atMost(Duration.ofSeconds(30)).until(() -> real.latest("enriched_orders").keySet().containsAll(expected.keySet()));
+        assertEquals(deadLettersBefore, real.records("etl.dlq").size(), "an outage is not a reason to dead-letter");
     }
 
     private void awaitIndexEqualsSqlJoin() {
