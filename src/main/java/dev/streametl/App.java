@@ -1,13 +1,13 @@
 package dev.streametl;
 
-import dev.streametl.embedded.EmbeddedServicesListener;
 import org.apache.camel.main.Main;
 
 /**
  * Runs the pipeline: the routes in {@code routes/}, configured by {@code application.properties}.
  * <p>
  * Unless told otherwise ({@code etl.embedded.enabled=false}), PostgreSQL, Kafka and Elasticsearch are started
- * first on the configured local addresses, so that one command brings the whole pipeline up.
+ * first on the configured local addresses, so that one command brings the whole pipeline up: that is
+ * {@link dev.streametl.embedded.EmbeddedServicesConfiguration}, found by the package scan (and by Camel JBang).
  */
 public final class App {
 
@@ -15,10 +15,6 @@ public final class App {
     }
 
     public static void main(String... args) throws Exception {
-        Main main = new Main(App.class);
-        try (EmbeddedServicesListener embeddedServices = new EmbeddedServicesListener()) {
-            main.addMainListener(embeddedServices);
-            main.run(args);
-        }
+        new Main(App.class).run(args);
     }
 }
