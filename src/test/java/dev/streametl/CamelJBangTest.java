@@ -36,6 +36,7 @@ class CamelJBangTest {
     @TempDir
     Path tempDir;
 
+    final int managementPort = RealServices.freePort();
     RealServices real;
     Process jbang;
     Path log;
@@ -88,6 +89,7 @@ class CamelJBangTest {
         env.put("ETL_POSTGRES_PORT", String.valueOf(real.services.postgres().orElseThrow().port()));
         env.put("ETL_KAFKA_BROKERS", real.kafka);
         env.put("ETL_ELASTICSEARCH_PORT", String.valueOf(real.services.elasticsearch().orElseThrow().port()));
+        env.put("ETL_MANAGEMENT_PORT", String.valueOf(managementPort));
         Path output = tempDir.resolve("camel-" + command.get(0) + ".log");
         if (log == null) {
             log = output;

@@ -1,6 +1,9 @@
 package dev.streametl;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -82,7 +85,18 @@ final class RealServices implements AutoCloseable {
         properties.put("etl.postgres.port", String.valueOf(services.postgres().orElseThrow().port()));
         properties.put("etl.kafka.brokers", kafka);
         properties.put("etl.elasticsearch.port", String.valueOf(services.elasticsearch().orElseThrow().port()));
+        // the management server (health, metrics) on a port of its own: tests run beside a pipeline on 9876
+        properties.put("camel.management.port", String.valueOf(freePort()));
         return properties;
+    }
+
+    /** A port nobody listens on at the moment. */
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Starts the pipeline in this JVM on these servers, with the given settings on top. */
