@@ -1,6 +1,5 @@
 package dev.streametl;
 
-import dev.streametl.embedded.EmbeddedServicesListener;
 import dev.streametl.observe.ManagementAccess;
 import org.apache.camel.main.Main;
 
@@ -8,7 +7,8 @@ import org.apache.camel.main.Main;
  * Runs the pipeline: the routes in {@code routes/}, configured by {@code application.properties}.
  * <p>
  * Unless told otherwise ({@code etl.embedded.enabled=false}), PostgreSQL, Kafka and Elasticsearch are started
- * first on the configured local addresses, so that one command brings the whole pipeline up.
+ * first on the configured local addresses, so that one command brings the whole pipeline up: that is
+ * {@link dev.streametl.embedded.EmbeddedServicesConfiguration}, found by the package scan (and by Camel JBang).
  */
 public final class App {
 
@@ -17,10 +17,8 @@ public final class App {
 
     public static void main(String... args) throws Exception {
         Main main = new Main(App.class);
-        try (EmbeddedServicesListener embeddedServices = new EmbeddedServicesListener()) {
-            main.addMainListener(new ManagementAccess()); // first: a refusal comes before any server is started
-            main.addMainListener(embeddedServices);
-            main.run(args);
-        }
+        // before anything starts: credentials for a management server beyond localhost, or a refusal
+        main.addMainListener(new ManagementAccess());
+        main.run(args);
     }
 }

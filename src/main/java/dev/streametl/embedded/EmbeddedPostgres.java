@@ -58,6 +58,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         ProcessBuilder.Redirect log = ProcessBuilder.Redirect.appendTo(dir.resolve("postgres.log").toFile());
         io.zonky.test.db.postgres.embedded.EmbeddedPostgres server = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
                 .setPort(chosenPort)
+                .setPgBinaryResolver(new PostgresBinaries())
                 .setDataDirectory(pgData)
                 // zonky wipes its data directory at each start unless told otherwise
                 .setCleanDataDirectory(false)

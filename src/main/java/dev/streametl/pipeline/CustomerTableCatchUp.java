@@ -120,7 +120,7 @@ public final class CustomerTableCatchUp implements StartupListener {
     private static Map<Integer, Long> lastOffsets(String brokers, String topic) throws Exception {
         Properties config = new Properties();
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
-        try (Admin admin = Admin.create(config)) {
+        try (Admin admin = KafkaTopics.admin(config)) {
             List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames()
                     .get(60, TimeUnit.SECONDS).get(topic).partitions().stream()
                     .map(p -> new TopicPartition(topic, p.partition())).toList();

@@ -62,6 +62,21 @@ public final class KafkaTopics {
     private KafkaTopics() {
     }
 
+    /**
+     * An admin client. Kafka loads the classes its configs name through the thread's context class loader; under Camel
+     * JBang that one does not see the downloaded Kafka jars, so Kafka's own loader is used while the client is made.
+     */
+    public static Admin admin(Properties config) {
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(Admin.class.getClassLoader());
+        try {
+            return Admin.create(config);
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
+    }
+
     /** Creates the topics that do not exist yet on the given brokers; waits until done. */
     public static void create(String bootstrapServers, List<Topic> topics) throws InterruptedException {
         if (topics.isEmpty()) {
@@ -70,7 +85,7 @@ public final class KafkaTopics {
         Properties config = new Properties();
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000);
-        try (Admin admin = Admin.create(config)) {
+        try (Admin admin = admin(config)) {
             Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
             for (Topic topic : topics) {

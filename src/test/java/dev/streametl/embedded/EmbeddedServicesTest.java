@@ -97,7 +97,7 @@ class EmbeddedServicesTest {
         properties.put("etl.embedded.init-scripts", "a.sql, b.sql");
         camel.getPropertiesComponent().setInitialProperties(properties);
 
-        EmbeddedSettings settings = EmbeddedServicesListener.settingsFrom(camel.getPropertiesComponent()::resolveProperty).orElseThrow();
+        EmbeddedSettings settings = EmbeddedServicesConfiguration.settingsFrom(camel.getPropertiesComponent()::resolveProperty).orElseThrow();
 
         assertFalse(settings.postgres(), "a non-loopback PostgreSQL is external");
         assertTrue(settings.kafka());
@@ -109,7 +109,7 @@ class EmbeddedServicesTest {
 
         properties.put("etl.embedded.enabled", "false");
         camel.getPropertiesComponent().setInitialProperties(properties);
-        assertEquals(Optional.empty(), EmbeddedServicesListener.settingsFrom(camel.getPropertiesComponent()::resolveProperty));
+        assertEquals(Optional.empty(), EmbeddedServicesConfiguration.settingsFrom(camel.getPropertiesComponent()::resolveProperty));
     }
 
     private static void usePostgres(EmbeddedPostgres postgres) throws SQLException {

@@ -7,14 +7,17 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
+import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
-import org.apache.camel.main.BaseMainSupport;
-import org.apache.camel.main.MainListenerSupport;
+import org.apache.camel.support.LifecycleStrategySupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts the embedded servers before Camel configures its routes, so that a plain run needs nothing installed.
+ * Starts the embedded servers before Camel configures its routes, so that a plain run needs nothing installed, and
+ * stops them once Camel has stopped. Being a {@link CamelConfiguration}, it runs the same way under {@code camel:run}
+ * (Camel Main finds it by package scan) and under Camel JBang (which calls a compiled {@code CamelConfiguration} as
+ * soon as the sources are compiled, before any route is configured).
  * A service is started only when the pipeline is configured to reach it on a loopback address, on the configured
  * port; any other host is an external server and is left alone. Properties are therefore never rewritten.
  *
@@ -24,9 +27,9 @@ import org.slf4j.LoggerFactory;
  * and the connection settings {@code etl.postgres.host/port}, {@code etl.kafka.brokers},
  * {@code etl.elasticsearch.host/port}.
  */
-public class EmbeddedServicesListener extends MainListenerSupport implements AutoCloseable {
+public class EmbeddedServicesConfiguration implements CamelConfiguration, AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedServicesListener.class);
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedServicesConfiguration.class);
     private static final Set<String> LOOPBACK_HOSTS = Set.of("localhost", "127.0.0.1", "::1");
 
     private static final long CAMEL_STOP_WAIT_MILLIS = 30_000;
@@ -35,10 +38,13 @@ public class EmbeddedServicesListener extends MainListenerSupport implements Aut
     private Thread shutdownHook;
 
     @Override
-    public void beforeConfigure(BaseMainSupport main) {
-        CamelContext camel = main.getCamelContext();
+    public synchronized void configure(CamelContext camel) {
+        if (services != null) {
+            return; // already started for this run
+        }
         settingsFrom(camel.getPropertiesComponent()::resolveProperty).ifPresent(settings -> {
-            services = EmbeddedServices.start(settings);
+            LOG.info("Embedded services: data in {}", settings.dataDir().toAbsolutePath());
+            services = startWithOwnClassLoader(settings);
             services.elasticsearch().ifPresent(EmbeddedElasticsearch::leaveShutdownToCaller);
             // a JVM ended by a signal must not leave the servers behind; but Camel stops first (its own hook runs at
             // the same time), so that consumers leave their groups and offsets are committed while Kafka is still up
@@ -47,15 +53,32 @@ public class EmbeddedServicesListener extends MainListenerSupport implements Aut
                 close();
             }, "embedded-services-stopper");
             Runtime.getRuntime().addShutdownHook(shutdownHook);
+            camel.addLifecycleStrategy(new LifecycleStrategySupport() {
+                @Override
+                public void onContextStopped(CamelContext context) {
+                    close();
+                }
+            });
         });
     }
 
-    @Override
-    public void afterStop(BaseMainSupport main) {
-        close();
+    /**
+     * Kafka's broker looks classes up through the thread's context class loader. Under Camel JBang that is not the
+     * loader of these classes (compiled from source) and of the downloaded jars, so it is set for the start, and so
+     * for the servers' own threads, which inherit it.
+     */
+    private EmbeddedServices startWithOwnClassLoader(EmbeddedSettings settings) {
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(getClass().getClassLoader());
+        try {
+            return EmbeddedServices.start(settings);
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
     }
 
-    /** Stops the services this listener started; safe to call more than once. */
+    /** Stops the services this configuration started; safe to call more than once. */
     @Override
     public synchronized void close() {
         if (services != null) {
@@ -84,7 +107,7 @@ public class EmbeddedServicesListener extends MainListenerSupport implements Aut
         }
     }
 
-    /** The services started by this listener, if any. */
+    /** The services started by this configuration, if any. */
     public Optional<EmbeddedServices> services() {
         return Optional.ofNullable(services);
     }
