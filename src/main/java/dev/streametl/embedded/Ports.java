@@ -5,6 +5,8 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** TCP port choices for the embedded servers, which all listen on the loopback interface only. */
 final class Ports {
@@ -12,10 +14,15 @@ final class Ports {
     private Ports() {
     }
 
-    /** A port nobody listens on right now (the OS picks it; another process could still take it before we bind). */
+    /** Every port {@link #freePort()} has handed out in this JVM. */
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+
+    /**
+     * A port nobody listens on right now, and never handed out before by this JVM. The OS may give the same free port
+     * twice until someone binds it: two servers starting at once (Kafka's controller and Elasticsearch's transport)
+     * were given the same one and the second failed. Another process could still take it before we bind.
+     */
     static int freePort() {
-        // the OS may hand the port to someone else between this close and the server's bind: pick again if it is
-        // already gone when we look a second time (seen when three servers start at once)
         for (int attempt = 1; ; attempt++) {
             int port;
             try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -23,7 +30,7 @@ final class Ports {
             } catch (IOException e) {
                 throw new UncheckedIOException("no free TCP port on the loopback interface", e);
             }
-            if (isFree(port) || attempt == 5) {
+            if ((isFree(port) && HANDED_OUT.add(port)) || attempt == 20) {
                 return port;
             }
         }
