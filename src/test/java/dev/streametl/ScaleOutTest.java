@@ -1,11 +1,16 @@
 package dev.streametl;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -15,7 +20,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
-import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,8 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Two instances of the pipeline on one Kafka, each a JVM of its own: one captures, the other runs with capture switched
- * off. They share the orders topic through the enrichment's consumer group, each holding the whole customer table, and
- * every order ends up in Elasticsearch once, joined with the right customer.
+ * off. They share the orders topic through the enrichment's consumer group (each instance's own metrics show it enriched
+ * some), each holding the whole customer table, and every order ends up in Elasticsearch once, joined with the right
+ * customer.
  */
 class ScaleOutTest {
 
@@ -45,15 +51,21 @@ class ScaleOutTest {
     @Test
     void twoInstancesShareTheOrdersAndEnrichEachOnce() throws Exception {
         real = RealServices.start(tempDir);
-        first = real.startApp("first", Map.of());
-        second = real.startApp("second", Map.of("etl.capture.enabled", "false"));
+        int firstPort = RealServices.freePort();
+        int secondPort = RealServices.freePort();
+        // the second first: once its consumers are in the enrichment's group, the first one's join them
+        second = real.startApp("second", Map.of("camel.management.port", String.valueOf(secondPort),
+                "etl.capture.enabled", "false"));
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                .until(() -> !membersWithPartitions().isEmpty());
+        Set<String> secondMembers = membersWithPartitions();
+        first = real.startApp("first", Map.of("camel.management.port", String.valueOf(firstPort)));
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
                 .until(() -> real.documents("enriched_orders").size() == 50);
-        // both have joined the group and each owns some of the orders topic's partitions
-        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
-                .until(() -> partitionsPerMember().size() == 2
-                             && partitionsPerMember().values().stream().noneMatch(Set::isEmpty));
-        Set<Set<Integer>> shares = Set.copyOf(partitionsPerMember().values());
+        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            Set<String> members = membersWithPartitions();
+            return members.stream().anyMatch(secondMembers::contains) && !secondMembers.containsAll(members);
+        });
 
         real.insertOrders(20_000, ORDERS, 25, new AtomicInteger());
         real.sql("UPDATE orders SET price = 999.99 WHERE order_id BETWEEN 20000 AND 20099");
@@ -64,22 +76,49 @@ class ScaleOutTest {
                 .until(() -> real.documents("enriched_orders").equals(expected));
         await().atMost(Duration.ofSeconds(30)).until(() -> real.latest("enriched_orders").equals(expected));
         assertTrue(first.isAlive() && second.isAlive(), "both instances ran to the end");
-        assertEquals(shares, Set.copyOf(partitionsPerMember().values()), "no instance left the group or took over the other's share");
+
+        double enrichedByFirst = enriched(firstPort);
+        double enrichedBySecond = enriched(secondPort);
+        assertTrue(enrichedByFirst > 0 && enrichedBySecond > 0,
+                "both instances enriched orders: " + enrichedByFirst + " and " + enrichedBySecond);
+        // 50 + 3000 inserts and 100 updates between them (more only if a rebalance replayed a batch: at least once)
+        assertTrue(enrichedByFirst + enrichedBySecond >= 50 + ORDERS + 100, enrichedByFirst + " + " + enrichedBySecond);
+        assertEquals(0, enriched(secondPort, "etl_changes_captured_total"), "the second instance does not capture");
         assertFalse(real.records("enriched_orders.unmatched").iterator().hasNext(),
                 "each instance found every customer in its own table");
         assertFalse(real.records("etl.dlq").iterator().hasNext(), "nothing was dead-lettered");
     }
 
-    /** The partitions of the orders topic that each member of the enrichment's consumer group owns. */
-    private Map<String, Set<Integer>> partitionsPerMember() throws Exception {
+    /** How many orders the instance whose management server is on this port has enriched. */
+    private static double enriched(int managementPort) throws Exception {
+        return enriched(managementPort, "etl_orders_enriched_total");
+    }
+
+    private static double enriched(int managementPort, String meter) throws Exception {
+        HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://localhost:" + managementPort + "/observe/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metrics.statusCode());
+        return WatchItTest.value(metrics.body(), meter);
+    }
+
+    /** The members of the enrichment's consumer group that own partitions of the orders topic. */
+    private Set<String> membersWithPartitions() throws Exception {
         Properties config = new Properties();
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, real.kafka);
         try (Admin admin = Admin.create(config)) {
-            ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(ENRICHMENT_GROUP))
-                    .all().get(30, TimeUnit.SECONDS).get(ENRICHMENT_GROUP);
-            return group.members().stream().collect(Collectors.toMap(MemberDescription::consumerId,
-                    member -> member.assignment().topicPartitions().stream()
-                            .map(TopicPartition::partition).collect(Collectors.toSet())));
+            ConsumerGroupDescription group;
+            try {
+                group = admin.describeConsumerGroups(List.of(ENRICHMENT_GROUP)).all().get(30, TimeUnit.SECONDS)
+                        .get(ENRICHMENT_GROUP);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof GroupIdNotFoundException) {
+                    return Set.of(); // nobody has joined yet
+                }
+                throw e;
+            }
+            return group.members().stream().filter(member -> !member.assignment().topicPartitions().isEmpty())
+                    .map(MemberDescription::consumerId).collect(Collectors.toSet());
         }
     }
 
