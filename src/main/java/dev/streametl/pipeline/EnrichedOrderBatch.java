@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.apache.camel.AggregationStrategy;
 import org.apache.camel.Exchange;
+import org.apache.camel.support.DefaultExchange;
 
 /**
  * Gathers the enriched order changes of a batch, in record order, for one bulk write per sink. Records that ended
@@ -24,12 +25,14 @@ public final class EnrichedOrderBatch implements AggregationStrategy {
     @Override
     public Exchange aggregate(Exchange batch, Exchange record) {
         if (batch == null) {
-            batch = record;
-            Object first = record.getMessage().getBody();
+            // a new exchange, not the first record's: a record the error handler took (dead-lettered) is marked
+            // handled, and that mark, copied to the batch, would end the route after the split: no load, no commit,
+            // and the consumer would go on past the batch
+            batch = new DefaultExchange(record.getContext());
             List<EnrichedOrderChange> changes = new ArrayList<>();
             batch.getMessage().setBody(changes);
             batch.setProperty(SOURCE_TIMESTAMPS, new ArrayList<Long>());
-            add(batch, changes, first, record);
+            add(batch, changes, record.getMessage().getBody(), record);
             return batch;
         }
         add(batch, batch.getMessage().getBody(List.class), record.getMessage().getBody(), record);

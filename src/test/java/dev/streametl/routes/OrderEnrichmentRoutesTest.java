@@ -70,6 +70,27 @@ class OrderEnrichmentRoutesTest {
     }
 
     @Test
+    void aBatchThatStartsWithABadRecordIsStillLoaded() throws Exception {
+        // the first record's exchange must not become the batch: dead-lettered, it would end the route after the split
+        kafka.expectedMessageCount(1);
+        elasticsearch.expectedMessageCount(1);
+        deadLetters.expectedMessageCount(1);
+        customers.sendBody(ANNA);
+
+        orders.sendBody(List.of(record("not json"), record(orderChange("c", 7, 3, "412.50", "MUG-02"))));
+
+        MockEndpoint.assertIsSatisfied(kafka, elasticsearch, deadLetters);
+        assertEquals(ENRICHED_7, onlyRecord(kafka).getBody());
+    }
+
+    /** A record of a Kafka batch, as a batching kafka: consumer delivers it: an exchange of its own. */
+    private Exchange record(String value) {
+        Exchange record = new DefaultExchange(orders.getCamelContext());
+        record.getMessage().setBody(value);
+        return record;
+    }
+
+    @Test
     void usesTheLatestCustomerRow() throws Exception {
         kafka.expectedMessageCount(1);
         customers.sendBody(ANNA);
