@@ -30,7 +30,7 @@ public class InsightsRoutes extends PipelineRoutes {
                 .filter(body().isNotNull())
                 .process(e -> e.getMessage().setBody(Json.read(e.getMessage().getBody(String.class), EnrichedOrder.class)))
                 .filter(new HighValueProspect(new BigDecimal(setting("etl.insights.high-value-price"))))
-                .setHeader(KafkaConstants.KEY, simple("${body.id()}"))
+                .process(e -> e.getMessage().setHeader(KafkaConstants.KEY, e.getMessage().getBody(EnrichedOrder.class).id()))
                 .marshal().json()
                 .to("{{etl.prospects.sink}}");
 
