@@ -119,6 +119,8 @@ public final class PipelineBenchmark {
             jdbcUrl = services.postgres().orElseThrow().jdbcUrl();
             kafka = services.kafka().orElseThrow().bootstrapServers();
             elasticsearch = services.elasticsearch().orElseThrow().url();
+            Path postmasterPid = dataDir.resolve("postgres/pgdata/postmaster.pid");
+            CpuTimes.postmaster = Long.parseLong(Files.readAllLines(postmasterPid).get(0).trim());
 
             elasticsearchAlone();
             enrichmentAlone();
@@ -153,17 +155,19 @@ public final class PipelineBenchmark {
                 batches.add(batch);
             }
             ProducerTemplate template = pipeline.getCamelContext().createProducerTemplate();
+            CpuTimes cpu = CpuTimes.now();
             long start = System.nanoTime();
             for (List<EnrichedOrderChange> batch : batches) {
                 template.sendBody("direct:index-enriched-orders", batch);
             }
             long acked = System.nanoTime();
+            Map<String, Object> cpuUsed = CpuTimes.now().since(cpu);
             await("all documents searchable", () -> count("enriched_orders", 1, orders) == orders);
             long searchable = System.nanoTime();
             double rate = orders / seconds(start, acked);
             results.put("b_elasticsearch_alone", Map.of("documents", orders, "bulk_size", batchSize,
                     "seconds_to_last_ack", seconds(start, acked), "documents_per_second", round(rate),
-                    "seconds_to_searchable", seconds(start, searchable)));
+                    "seconds_to_searchable", seconds(start, searchable), "cpu", cpuUsed));
             row("b", "Elasticsearch alone (bulk of " + batchSize + ", to last ack)", rate, "documents/s");
         } finally {
             pipeline.stop();
@@ -185,12 +189,13 @@ public final class PipelineBenchmark {
             CamelContext camel = pipeline.getCamelContext();
             await("the order enrichment to start", () -> camel.getRouteController().getRouteStatus("order-enrichment")
                     == ServiceStatus.Started);
+            CpuTimes cpu = CpuTimes.now();
             long start = System.nanoTime();
             await("all enriched records on " + ENRICHMENT_ALONE_TOPIC, () -> recordsOn(ENRICHMENT_ALONE_TOPIC) >= orders);
             long end = System.nanoTime();
             double rate = orders / seconds(start, end);
             results.put("c_enrichment_alone", Map.of("records", orders, "seconds", seconds(start, end),
-                    "records_per_second", round(rate)));
+                    "records_per_second", round(rate), "cpu", CpuTimes.now().since(cpu)));
             row("c", "Enrichment alone (orders topic -> join -> topic)", rate, "records/s");
         } finally {
             pipeline.stop();
@@ -213,13 +218,14 @@ public final class PipelineBenchmark {
         double loadSeconds;
         try {
             awaitSlotActive("bench_capture_alone");
+            CpuTimes cpu = CpuTimes.now();
             start = System.nanoTime();
             loadSeconds = load();
             long events = (long) customers + orders;
             await("all changes captured", () -> counter.count() >= events);
             double rate = events / seconds(start, counter.lastNanos());
             results.put("a_capture_alone", Map.of("events", events, "seconds", seconds(start, counter.lastNanos()),
-                    "events_per_second", round(rate), "load_seconds", round(loadSeconds)));
+                    "events_per_second", round(rate), "load_seconds", round(loadSeconds), "cpu", CpuTimes.now().since(cpu)));
             row("a", "Capture alone (Debezium -> no-op endpoint, streaming)", rate, "events/s");
             return rate;
         } finally {
@@ -238,16 +244,18 @@ public final class PipelineBenchmark {
             awaitSlotActive(camel.resolvePropertyPlaceholders("{{camel.component.debezium-postgres.slot-name}}"));
             await("the order enrichment to start", () -> camel.getRouteController().getRouteStatus("order-enrichment")
                     == ServiceStatus.Started);
+            CpuTimes cpu = CpuTimes.now();
             long start = System.nanoTime();
             load();
             await("all orders searchable", () -> count("enriched_orders", 1, orders) >= orders);
             long end = System.nanoTime();
+            Map<String, Object> cpuUsed = CpuTimes.now().since(cpu);
             double rate = orders / seconds(start, end);
             Map<?, ?> es = (Map<?, ?>) results.get("b_elasticsearch_alone");
             double bound = Math.min(captureRate, ((Number) es.get("documents_per_second")).doubleValue());
             results.put("d_whole_pipeline", Map.of("orders", orders, "customers", customers, "seconds", seconds(start, end),
                     "orders_per_second", round(rate), "min_of_a_and_b", round(bound), "ratio_to_min_of_a_and_b",
-                    Math.round(rate / bound * 100) / 100.0));
+                    Math.round(rate / bound * 100) / 100.0, "cpu", cpuUsed));
             row("d", "Whole pipeline (first commit -> last searchable)", rate, "orders/s");
             row("d/min(a,b)", "Ratio to min(a, b) (target >= 0.8)", rate / bound, "");
 
@@ -304,6 +312,7 @@ public final class PipelineBenchmark {
                 throw new IllegalStateException("load generator failed", e);
             }
         }, "bench-load-generator");
+        CpuTimes cpu = CpuTimes.now();
         long start = System.nanoTime();
         writer.start();
         int seen = 0;
@@ -334,6 +343,7 @@ public final class PipelineBenchmark {
             }
         }
         writer.join();
+        Map<String, Object> cpuUsed = CpuTimes.now().since(cpu);
         long writeEnd = committedAt[total - 1];
         double[] latencies = new double[total];
         for (int k = 0; k < total; k++) {
@@ -352,6 +362,7 @@ public final class PipelineBenchmark {
         figures.put("max_ms", round(latencies[total - 1]));
         figures.put("poll_interval_ms", 50);
         figures.put("measured", "commit returned in the load generator -> a search that finds the order returned");
+        figures.put("cpu", cpuUsed);
         results.put("e_latency", figures);
         row("e p50", "Latency commit -> searchable at " + Math.round(achieved) + " orders/s", percentile(latencies, 50), "ms");
         row("e p95", "", percentile(latencies, 95), "ms");
@@ -630,6 +641,64 @@ public final class PipelineBenchmark {
 
     // ------------------------------------------------------------------------------------------------ figures
 
+    /**
+     * CPU seconds used so far by this JVM (the pipeline and the Kafka broker), by Elasticsearch and by PostgreSQL (the
+     * processes that still run: a PostgreSQL backend that has ended is not counted), and by the whole machine (busy time of every core, other people's work included).
+     */
+    private record CpuTimes(long nanos, double jvm, double elasticsearch, double postgres, double machine) {
+
+        /** The PostgreSQL server's process id. */
+        static volatile Long postmaster;
+
+        static CpuTimes now() {
+            double jvm = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                    .getProcessCpuTime() / 1e9;
+            double elasticsearch = 0;
+            double postgres = 0;
+            List<ProcessHandle> processes = new ArrayList<>(ProcessHandle.current().descendants().toList());
+            if (postmaster != null) { // pg_ctl starts the server as a daemon: not a descendant of this JVM
+                ProcessHandle.of(postmaster).ifPresent(server -> {
+                    processes.add(server);
+                    processes.addAll(server.descendants().toList());
+                });
+            }
+            for (ProcessHandle process : processes) {
+                double seconds = process.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0);
+                String command = process.info().command().orElse("");
+                if (command.contains("postgres")) {
+                    postgres += seconds;
+                } else if (command.endsWith("java")) {
+                    elasticsearch += seconds;
+                }
+            }
+            double machine = 0;
+            try {
+                String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+                long busy = 0;
+                for (int i = 1; i < cpu.length && i <= 8; i++) {
+                    busy += i == 4 || i == 5 ? 0 : Long.parseLong(cpu[i]); // not idle, not iowait
+                }
+                machine = busy / 100.0; // USER_HZ
+            } catch (IOException | RuntimeException e) {
+                // not Linux: no machine-wide figure
+            }
+            return new CpuTimes(System.nanoTime(), jvm, elasticsearch, postgres, machine);
+        }
+
+        /** CPU seconds used since {@code start}, and the wall-clock seconds. */
+        Map<String, Object> since(CpuTimes start) {
+            Map<String, Object> used = new LinkedHashMap<>();
+            used.put("wall_seconds", round((nanos - start.nanos) / 1e9));
+            used.put("jvm_cpu_seconds", round(jvm - start.jvm));
+            used.put("elasticsearch_cpu_seconds", round(elasticsearch - start.elasticsearch));
+            used.put("postgres_cpu_seconds", round(postgres - start.postgres));
+            used.put("machine_busy_cpu_seconds", round(machine - start.machine));
+            used.put("machine_cores", Runtime.getRuntime().availableProcessors());
+            return used;
+        }
+    }
+
+
     private static long usedHeapAfterGc() throws InterruptedException {
         long used = Long.MAX_VALUE;
         for (int i = 0; i < 4; i++) {
@@ -680,6 +749,14 @@ public final class PipelineBenchmark {
         out.append(String.format("%-11s %-72s %12s  %s%n", "figure", "what", "value", "unit"));
         for (String[] row : table) {
             out.append(String.format("%-11s %-72s %12s  %s%n", (Object[]) row));
+        }
+        out.append(String.format("%nCPU seconds used during each stage (jvm = pipeline + Kafka broker; machine = all %d cores,"
+                + " other work included):%n", Runtime.getRuntime().availableProcessors()));
+        for (String stage : List.of("a_capture_alone", "b_elasticsearch_alone", "c_enrichment_alone", "d_whole_pipeline",
+                "e_latency")) {
+            if (results.get(stage) instanceof Map<?, ?> figures && figures.get("cpu") instanceof Map<?, ?> cpu) {
+                out.append(String.format("%-22s %s%n", stage, cpu));
+            }
         }
         System.out.println(out);
     }
