@@ -63,7 +63,7 @@ import org.postgresql.core.BaseConnection;
  * customer table takes. Prints a table and writes the figures to {@code target/benchmark.json}.
  * <p>
  * Run: {@code ./mvnw -Pbenchmark verify} (sizes: {@code -Dbench.customers=10000 -Dbench.orders=200000
- * -Dbench.latency-seconds=60 -Dbench.latency-rate=2000}). Every stage is swapped in or out by the pipeline's own
+ * -Dbench.latency-seconds=60 -Dbench.latency-rate=2000 -Dbench.memory-customers=100000}). Every stage is swapped in or out by the pipeline's own
  * endpoint properties; nothing in the pipeline knows it is measured.
  */
 public final class PipelineBenchmark {
@@ -80,6 +80,7 @@ public final class PipelineBenchmark {
     private final int orders = Integer.getInteger("bench.orders", 200_000);
     private final int latencySeconds = Integer.getInteger("bench.latency-seconds", 60);
     private final int latencyRate = Integer.getInteger("bench.latency-rate", 2_000);
+    private final int memoryCustomers = Integer.getInteger("bench.memory-customers", 100_000);
     private final Path output = Path.of(System.getProperty("bench.output", "target/benchmark.json"));
 
     private final HttpClient http = HttpClient.newHttpClient();
@@ -102,8 +103,8 @@ public final class PipelineBenchmark {
             throw new IllegalArgumentException("bench.customers, bench.orders, bench.latency-seconds >= 1, bench.latency-rate >= 100");
         }
         results.put("machine", machine("start"));
-        results.put("sizes", Map.of("customers", customers, "orders", orders, "latency_seconds", latencySeconds,
-                "latency_rate", latencyRate));
+        results.put("sizes", ordered("customers", customers, "orders", orders, "latency_seconds", latencySeconds,
+                "latency_rate", latencyRate, "memory_customers", memoryCustomers));
         dataDir = Path.of("target", "benchmark", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))
                 .toAbsolutePath();
         Files.createDirectories(dataDir);
@@ -165,7 +166,7 @@ public final class PipelineBenchmark {
             await("all documents searchable", () -> count("enriched_orders", 1, orders) == orders);
             long searchable = System.nanoTime();
             double rate = orders / seconds(start, acked);
-            results.put("b_elasticsearch_alone", Map.of("documents", orders, "bulk_size", batchSize,
+            results.put("b_elasticsearch_alone", ordered("documents", orders, "bulk_size", batchSize,
                     "seconds_to_last_ack", seconds(start, acked), "documents_per_second", round(rate),
                     "seconds_to_searchable", seconds(start, searchable), "cpu", cpuUsed));
             row("b", "Elasticsearch alone (bulk of " + batchSize + ", to last ack)", rate, "documents/s");
@@ -194,7 +195,7 @@ public final class PipelineBenchmark {
             await("all enriched records on " + ENRICHMENT_ALONE_TOPIC, () -> recordsOn(ENRICHMENT_ALONE_TOPIC) >= orders);
             long end = System.nanoTime();
             double rate = orders / seconds(start, end);
-            results.put("c_enrichment_alone", Map.of("records", orders, "seconds", seconds(start, end),
+            results.put("c_enrichment_alone", ordered("records", orders, "seconds", seconds(start, end),
                     "records_per_second", round(rate), "cpu", CpuTimes.now().since(cpu)));
             row("c", "Enrichment alone (orders topic -> join -> topic)", rate, "records/s");
         } finally {
@@ -224,7 +225,7 @@ public final class PipelineBenchmark {
             long events = (long) customers + orders;
             await("all changes captured", () -> counter.count() >= events);
             double rate = events / seconds(start, counter.lastNanos());
-            results.put("a_capture_alone", Map.of("events", events, "seconds", seconds(start, counter.lastNanos()),
+            results.put("a_capture_alone", ordered("events", events, "seconds", seconds(start, counter.lastNanos()),
                     "events_per_second", round(rate), "load_seconds", round(loadSeconds), "cpu", CpuTimes.now().since(cpu)));
             row("a", "Capture alone (Debezium -> no-op endpoint, streaming)", rate, "events/s");
             return rate;
@@ -253,7 +254,7 @@ public final class PipelineBenchmark {
             double rate = orders / seconds(start, end);
             Map<?, ?> es = (Map<?, ?>) results.get("b_elasticsearch_alone");
             double bound = Math.min(captureRate, ((Number) es.get("documents_per_second")).doubleValue());
-            results.put("d_whole_pipeline", Map.of("orders", orders, "customers", customers, "seconds", seconds(start, end),
+            results.put("d_whole_pipeline", ordered("orders", orders, "customers", customers, "seconds", seconds(start, end),
                     "orders_per_second", round(rate), "min_of_a_and_b", round(bound), "ratio_to_min_of_a_and_b",
                     Math.round(rate / bound * 100) / 100.0, "cpu", cpuUsed));
             row("d", "Whole pipeline (first commit -> last searchable)", rate, "orders/s");
@@ -375,7 +376,7 @@ public final class PipelineBenchmark {
      * (parsed from change records, put under an Integer key), through the table's own endpoint.
      */
     private void memory(Main pipeline) throws Exception {
-        int count = Integer.getInteger("bench.memory-customers", 100_000);
+        int count = memoryCustomers;
         log("f. memory of the customer table: %,d customers", count);
         CamelContext camel = pipeline.getCamelContext();
         camel.getRouteController().stopRoute("customer-table"); // nothing else writes to the table meanwhile
@@ -723,6 +724,15 @@ public final class PipelineBenchmark {
         }
         log("machine at %s: %s", when, machine);
         return machine;
+    }
+
+    /** A map of the given keys and values, in that order (the JSON keeps it). */
+    private static Map<String, Object> ordered(Object... keysAndValues) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            map.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return map;
     }
 
     private static double percentile(double[] sorted, int percent) {
