@@ -1,26 +1,50 @@
 package dev.streametl.routes;
 
+import dev.streametl.pipeline.CapturePublications;
 import dev.streametl.pipeline.ChangeEventMapper;
 import dev.streametl.pipeline.PipelineRoutes;
+import org.apache.camel.ShutdownRunningTask;
 import org.apache.camel.component.debezium.DebeziumConstants;
 
 /**
  * Stage 1, capture: every row change of PostgreSQL (snapshot, then live) onto one change topic per table,
  * keyed by primary key. A delete is followed by a tombstone, so the topics can be compacted.
+ * <p>
+ * Debezium hands over one change at a time. Waiting for Kafka's acknowledgement of each would bound capture by the
+ * Kafka round trip, so the changes are handed, in order, to a queue whose one consumer sends them without waiting
+ * (the Kafka producer batches them, idempotent, retrying in order). Debezium's offsets are saved only once every change
+ * handed over is acknowledged ({@link CapturePublications}), so a crash still replays and never skips. The publishing
+ * route starts first and stops last, after the capture has saved its last offsets, the queue drained.
  */
 public class CaptureRoutes extends PipelineRoutes {
 
+    /** In order, bounded: when Kafka is slow or down, the capture waits here (back pressure), losing nothing. */
+    static final String CHANGE_QUEUE = "seda:publish-changes?size=10000&blockWhenFull=true";
+
     @Override
     protected void routes() {
+        CapturePublications publications = CapturePublications.open(
+                setting("camel.component.debezium-postgres.offset-storage-file-name"));
+
         from("{{etl.capture.source}}")
                 .routeId("capture-changes")
                 .autoStartup("{{etl.capture.enabled}}")
+                .startupOrder(2) // after publish-changes: shut down before it, so its last offsets can be saved
                 .process(new ChangeEventMapper())
-                .toD("{{etl.capture.sink}}")
                 .process(metrics::captured)
+                .process(publications::handedOver)
+                .to(CHANGE_QUEUE)
                 .filter(header(DebeziumConstants.HEADER_OPERATION).isEqualTo("d"))
                     .setBody(constant(null))
-                    .toD("{{etl.capture.sink}}")
+                    .process(publications::handedOver)
+                    .to(CHANGE_QUEUE)
                 .end();
+
+        from(CHANGE_QUEUE)
+                .routeId("publish-changes")
+                .startupOrder(1)
+                .shutdownRunningTask(ShutdownRunningTask.CompleteAllTasks)
+                .toD("{{etl.capture.sink}}")
+                .process(publications::acknowledged);
     }
 }

@@ -8,6 +8,7 @@ import dev.streametl.pipeline.CustomerRewrite;
 import dev.streametl.pipeline.CustomerTableCatchUp;
 import dev.streametl.pipeline.CustomerUpdates;
 import dev.streametl.pipeline.PipelineRoutes;
+import org.apache.camel.Exchange;
 import org.apache.camel.component.caffeine.CaffeineConstants;
 import org.apache.camel.component.es.ElasticsearchConstants;
 
@@ -33,13 +34,13 @@ public class CustomerTableRoutes extends PipelineRoutes {
                 .end()
                 .filter(body().isNotNull()) // a tombstone only compacts the topic: its delete came just before
                 .process(e -> e.getMessage().setBody(ChangeEvent.parse(e.getMessage().getBody(String.class), Customer.class)))
-                .setHeader(CaffeineConstants.KEY, simple("${body.row().id()}"))
+                .process(e -> e.getMessage().setHeader(CaffeineConstants.KEY, change(e).row().id()))
                 .choice()
-                    .when(simple("${body.isDelete()}")) // its orders keep the customer as they were enriched
+                    .when(e -> change(e).isDelete()) // its orders keep the customer as they were enriched
                         .setHeader(CaffeineConstants.ACTION, constant(CaffeineConstants.ACTION_INVALIDATE))
                         .to("{{etl.customers.table}}")
                     .otherwise()
-                        .setBody(simple("${body.after()}"))
+                        .process(e -> e.getMessage().setBody(change(e).after()))
                         .setHeader(CaffeineConstants.ACTION, constant(CaffeineConstants.ACTION_PUT))
                         .to("{{etl.customers.table}}")
                         .filter(constant(updates.isCurrent()))
@@ -72,5 +73,10 @@ public class CustomerTableRoutes extends PipelineRoutes {
                         .end()
                     .end()
                 .end();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static ChangeEvent<Customer> change(Exchange exchange) {
+        return exchange.getMessage().getBody(ChangeEvent.class);
     }
 }

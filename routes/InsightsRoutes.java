@@ -4,13 +4,11 @@ import java.math.BigDecimal;
 
 import dev.streametl.pipeline.ElasticsearchBulk;
 import dev.streametl.pipeline.HighValueProspect;
-import dev.streametl.pipeline.EnrichedOrder;
-import dev.streametl.pipeline.Json;
+import dev.streametl.pipeline.KafkaBatch;
 import dev.streametl.pipeline.KafkaRecords;
 import dev.streametl.pipeline.PipelineRoutes;
 import dev.streametl.pipeline.ProductSalesTable;
 import org.apache.camel.builder.AggregationStrategies;
-import org.apache.camel.component.kafka.KafkaConstants;
 
 /**
  * Stage 5, insights: the two live questions of the reference lab, asked of the enriched orders topic.
@@ -25,14 +23,15 @@ public class InsightsRoutes extends PipelineRoutes {
 
     @Override
     protected void routes() {
+        HighValueProspect highValue = new HighValueProspect(new BigDecimal(setting("etl.insights.high-value-price")));
         from("{{etl.prospects.source}}")
                 .routeId("high-value-prospects")
-                .filter(body().isNotNull())
-                .process(e -> e.getMessage().setBody(Json.read(e.getMessage().getBody(String.class), EnrichedOrder.class)))
-                .filter(new HighValueProspect(new BigDecimal(setting("etl.insights.high-value-price"))))
-                .setHeader(KafkaConstants.KEY, simple("${body.id()}"))
-                .marshal().json()
-                .to("{{etl.prospects.sink}}");
+                .process(KafkaBatch::rememberOffsets)
+                .setBody(method(highValue, "prospects")) // a batch at a time: one send, one wait for the acks
+                .filter(simple("${body.size()} > 0"))
+                    .to("{{etl.prospects.sink}}")
+                .end()
+                .process(KafkaBatch::commit);
 
         from("{{etl.product-sales.source}}")
                 .routeId("product-sales")

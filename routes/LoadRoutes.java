@@ -8,8 +8,8 @@ import org.apache.camel.model.RouteDefinition;
 
 /**
  * Stage 4, load: a batch of enriched order changes to Elasticsearch (one bulk request, document id = order id, every
- * item's result checked) and to the enriched orders topic (key = order id, tombstone for a delete). Both are keyed, so
- * a replay is harmless.
+ * item's result checked) and to the enriched orders topic (key = order id, tombstone for a delete), both at once. Both
+ * are keyed, so a replay is harmless; the batch is done (and its offsets committed) only once both have it.
  */
 public class LoadRoutes extends PipelineRoutes {
 
@@ -18,7 +18,7 @@ public class LoadRoutes extends PipelineRoutes {
         from("direct:load-enriched-orders")
                 .routeId("load-enriched-orders")
                 .filter(simple("${body.size()} > 0"))
-                .multicast(AggregationStrategies.useOriginal())
+                .multicast(AggregationStrategies.useOriginal()).parallelProcessing() // both sinks at once; done when both are
                     .to("direct:index-enriched-orders", "direct:publish-enriched-orders")
                 .end();
 

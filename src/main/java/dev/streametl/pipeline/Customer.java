@@ -8,4 +8,9 @@ public record Customer(
         @JsonProperty("name") String name,
         @JsonProperty("age") Integer age,
         @JsonProperty("membership") String membership) {
+
+    public Customer {
+        // a handful of values shared by every customer of the table: one copy each, not one per customer (heap)
+        membership = membership == null ? null : membership.intern();
+    }
 }

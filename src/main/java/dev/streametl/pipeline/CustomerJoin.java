@@ -14,6 +14,10 @@ public final class CustomerJoin implements AggregationStrategy {
     /** Exchange property set to true when the order's customer is not in the table. */
     public static final String UNMATCHED = "etlUnmatched";
 
+    private static final String[] LOOKUP_HEADERS = { CaffeineConstants.ACTION, CaffeineConstants.KEY,
+        CaffeineConstants.KEYS, CaffeineConstants.VALUE, CaffeineConstants.OLD_VALUE, CaffeineConstants.ACTION_HAS_RESULT,
+        CaffeineConstants.ACTION_SUCCEEDED };
+
     @Override
     public Exchange aggregate(Exchange order, Exchange lookup) {
         Object customer = lookup == null ? null : lookup.getMessage().getBody();
@@ -24,7 +28,10 @@ public final class CustomerJoin implements AggregationStrategy {
             order.getMessage().setBody(EnrichedOrder.of(order.getMessage().getBody(Order.class), (Customer) customer));
         }
         order.setProperty(UNMATCHED, !found);
-        order.getMessage().removeHeaders("CamelCaffeine*");
+        // by name: removeHeaders("CamelCaffeine*") compiles a pattern for every order
+        for (String header : LOOKUP_HEADERS) {
+            order.getMessage().removeHeader(header);
+        }
         return order;
     }
 }

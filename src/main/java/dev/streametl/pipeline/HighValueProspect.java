@@ -1,14 +1,18 @@
 package dev.streametl.pipeline;
 
 import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.apache.camel.Exchange;
-import org.apache.camel.Predicate;
+import org.apache.camel.Message;
+import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.support.DefaultMessage;
 
 /**
  * The lab's marketing question: a big order (price above the threshold) from a customer who is not premium.
  */
-public final class HighValueProspect implements Predicate {
+public final class HighValueProspect {
 
     private final BigDecimal minimumPrice;
 
@@ -16,9 +20,29 @@ public final class HighValueProspect implements Predicate {
         this.minimumPrice = minimumPrice;
     }
 
-    @Override
-    public boolean matches(Exchange exchange) {
-        EnrichedOrder order = exchange.getMessage().getBody(EnrichedOrder.class);
+    public boolean test(EnrichedOrder order) {
         return order.price().compareTo(minimumPrice) > 0 && !"premium".equals(order.customerMembership());
+    }
+
+    /**
+     * The prospects among a batch of {@code enriched_orders} records, as Kafka records for a kafka: producer: key =
+     * order id, value = the enriched order as it came (no second serialization). Tombstones are skipped.
+     */
+    public List<Message> prospects(Exchange batch) {
+        List<Message> prospects = new ArrayList<>();
+        for (Message record : KafkaBatch.records(batch)) {
+            String json = record.getBody(String.class);
+            if (json == null) {
+                continue;
+            }
+            EnrichedOrder order = Json.read(json, EnrichedOrder.class);
+            if (test(order)) {
+                Message prospect = new DefaultMessage(batch);
+                prospect.setHeader(KafkaConstants.KEY, order.id());
+                prospect.setBody(json);
+                prospects.add(prospect);
+            }
+        }
+        return prospects;
     }
 }
