@@ -63,7 +63,8 @@ import org.postgresql.core.BaseConnection;
  * customer table takes. Prints a table and writes the figures to {@code target/benchmark.json}.
  * <p>
  * Run: {@code ./mvnw -Pbenchmark verify} (sizes: {@code -Dbench.customers=10000 -Dbench.orders=200000
- * -Dbench.latency-seconds=60 -Dbench.latency-rate=2000 -Dbench.memory-customers=100000}). Every stage is swapped in or out by the pipeline's own
+ * -Dbench.latency-seconds=60 -Dbench.latency-rate=2000 -Dbench.memory-customers=100000}; the servers' data is
+ * deleted at the end unless {@code -Dbench.keep-data=true}). Every stage is swapped in or out by the pipeline's own
  * endpoint properties; nothing in the pipeline knows it is measured.
  */
 public final class PipelineBenchmark {
@@ -129,6 +130,11 @@ public final class PipelineBenchmark {
             wholePipelineLatencyAndMemory(capture);
         } finally {
             services.close();
+        }
+        if (!Boolean.getBoolean("bench.keep-data")) { // a default run leaves some 2 GB of server data behind
+            try (var paths = Files.walk(dataDir)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
         }
         results.put("machine_end", machine("end"));
         print();
