@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -240,6 +241,36 @@ final class RealServices implements AutoCloseable {
             }
         }
         return records;
+    }
+
+    /** The offset after the last record of each partition of a topic, by partition. */
+    Map<Integer, Long> endOffsets(String topic) {
+        Properties config = new Properties();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka);
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
+                new StringDeserializer())) {
+            Map<Integer, Long> ends = new TreeMap<>();
+            consumer.endOffsets(consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList())
+                    .forEach((partition, offset) -> ends.put(partition.partition(), offset));
+            return ends;
+        }
+    }
+
+    /** The offsets a consumer group has committed on a topic, by partition (a partition with none left out). */
+    Map<Integer, Long> committedOffsets(String group, String topic) throws Exception {
+        Properties config = new Properties();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka);
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(config)) {
+            Map<Integer, Long> committed = new TreeMap<>();
+            admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS)
+                    .forEach((partition, offset) -> {
+                        if (partition.topic().equals(topic) && offset != null) {
+                            committed.put(partition.partition(), offset.offset());
+                        }
+                    });
+            return committed;
+        }
     }
 
     /** The current value of every key of a compacted topic: its latest record, a key whose latest is a tombstone left out. */
