@@ -1,10 +1,7 @@
 package dev.streametl;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -100,11 +97,7 @@ final class RealServices implements AutoCloseable {
 
     /** A port nobody listens on at the moment. */
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return EmbeddedServices.freePort();
     }
 
     /** Stops Elasticsearch, as an outage would; {@link #startElasticsearchAgain()} brings it back with its data. */

@@ -87,6 +87,14 @@ public final class EmbeddedServices implements AutoCloseable {
         }
     }
 
+    /**
+     * A free port on the loopback interface, never handed out before in this JVM, for a server started beside these
+     * (a test's second pipeline, say): two picks made at once never collide.
+     */
+    public static int freePort() {
+        return Ports.freePort();
+    }
+
     public Optional<EmbeddedPostgres> postgres() {
         return Optional.ofNullable(postgres);
     }
