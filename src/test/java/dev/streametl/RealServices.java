@@ -123,19 +123,31 @@ final class RealServices implements AutoCloseable {
     }
 
     /**
-     * Starts the pipeline's main class in a JVM of its own on these servers, with the given settings on top, logging to
-     * {@code app-NAME.log} in the data folder.
+     * Starts the pipeline's main class in a JVM of its own, on the classpath of a plain run, on these servers, with the
+     * given settings on top, logging to {@code app-NAME.log} in the data folder.
      */
     Process startApp(String name, Map<String, String> settings) throws IOException {
         List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-cp", System.getProperty("java.class.path")));
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-cp", runtimeClasspath()));
         Map<String, String> properties = new LinkedHashMap<>(pipelineProperties());
         properties.putAll(settings);
         properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add(App.class.getName());
         return new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(dataDir.resolve("app-" + name + ".log").toFile()).start();
+    }
+
+    /**
+     * The classes and the runtime dependencies only, as {@code camel:run} has them: a component that only the tests
+     * bring along (camel-test pulls in camel-core) must not make an app process work that a real run cannot start.
+     */
+    private static String runtimeClasspath() throws IOException {
+        Path dependencies = Path.of("target", "runtime-classpath.txt");
+        if (!Files.exists(dependencies)) {
+            throw new IllegalStateException(dependencies + " is missing: run the tests through Maven (./mvnw verify)");
+        }
+        return Path.of("target", "classes").toAbsolutePath() + java.io.File.pathSeparator
+               + Files.readString(dependencies).trim();
     }
 
     void sql(String... statements) throws Exception {

@@ -41,6 +41,12 @@ public final class EnrichedOrderBatch implements AggregationStrategy {
 
     @SuppressWarnings({ "unchecked", "rawtypes" })
     private static void add(Exchange batch, List changes, Object body, Exchange record) {
+        if (record.getException() != null) {
+            // a record that neither got through nor reached the dead letter endpoint (which failed too): the batch
+            // fails with it, so it is processed again instead of committed without that record
+            batch.setException(record.getException());
+            return;
+        }
         if (body instanceof EnrichedOrderChange change) {
             changes.add(change);
             Long committed = record.getProperty(SOURCE_TIMESTAMP, Long.class);

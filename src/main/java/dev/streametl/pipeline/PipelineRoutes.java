@@ -5,6 +5,8 @@ import dev.streametl.observe.PipelineMetrics;
 import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.ProcessorDefinition;
+import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 
 /**
  * Error handling shared by every stage of the pipeline, so that no record is ever dropped:
@@ -16,6 +18,12 @@ import org.apache.camel.model.ProcessorDefinition;
  * </ul>
  */
 public abstract class PipelineRoutes extends RouteBuilder {
+
+    /**
+     * Where a record the pipeline cannot process goes: a route of its own ({@code DeadLetterRoutes}), so that a failed
+     * send to the dead letter endpoint is retried there like any other send, never given up.
+     */
+    public static final String DEAD_LETTER = "direct:dead-letter";
 
     /** The pipeline's meters (counts, bulk latency, end-to-end lag), shared by every stage. */
     protected PipelineMetrics metrics;
@@ -33,6 +41,17 @@ public abstract class PipelineRoutes extends RouteBuilder {
                 .retryAttemptedLogLevel(LoggingLevel.WARN)
                 .retryAttemptedLogInterval(1));
 
+        // a batch that took longer than max.poll.interval.ms (an ES outage, say): Kafka has given its partitions to
+        // another consumer, so its offsets can never be committed from here. Retrying would keep this consumer from
+        // polling, and so from rejoining, forever; dropping the commit lets the partitions' new owner load the batch
+        // again from the last committed offsets (at least once).
+        onException(CommitFailedException.class, RebalanceInProgressException.class)
+                .maximumRedeliveries(0)
+                .handled(true)
+                .logExhausted(false)
+                .log(LoggingLevel.WARN, "Offsets of a batch in ${routeId} not committed: its partitions went to another"
+                        + " consumer while it was processed (${exception.message}); it will be loaded again");
+
         onException(InvalidRecordException.class, JacksonException.class)
                 .maximumRedeliveries(0) // retrying cannot fix a malformed record
                 .handled(true)
@@ -41,7 +60,7 @@ public abstract class PipelineRoutes extends RouteBuilder {
                 .log(LoggingLevel.WARN, "Dead letter from ${exchangeProperty.CamelFailureRouteId}: ${exception.message}")
                 .process(DeadLetter::describe)
                 .process(metrics::deadLettered)
-                .to("{{etl.dead-letter.sink}}");
+                .to(DEAD_LETTER);
 
         routes();
     }
@@ -67,7 +86,7 @@ public abstract class PipelineRoutes extends RouteBuilder {
                 .end()
                 .split(method(ElasticsearchBulk.class, "rejected"))
                     .process(metrics::deadLettered)
-                    .to("{{etl.dead-letter.sink}}")
+                    .to(DEAD_LETTER)
                 .end();
     }
 

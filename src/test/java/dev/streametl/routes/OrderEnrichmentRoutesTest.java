@@ -83,6 +83,22 @@ class OrderEnrichmentRoutesTest {
         assertEquals(ENRICHED_7, onlyRecord(kafka).getBody());
     }
 
+    @Test
+    void aBadRecordWhoseDeadLetterFailsIsTriedAgainNotDropped() throws Exception {
+        // the dead letter endpoint fails once: the batch must fail with it and run again, not be loaded without it
+        deadLetters.whenExchangeReceived(1, e -> {
+            throw new IllegalStateException("dead letter topic unreachable");
+        });
+        deadLetters.expectedMessageCount(2);
+        kafka.expectedMinimumMessageCount(1);
+        customers.sendBody(ANNA);
+
+        orders.sendBody(List.of(record(orderChange("c", 7, 3, "412.50", "MUG-02")), record("not json")));
+
+        MockEndpoint.assertIsSatisfied(kafka, deadLetters);
+        assertEquals("not json", deadLetters.getReceivedExchanges().get(1).getMessage().getBody());
+    }
+
     /** A record of a Kafka batch, as a batching kafka: consumer delivers it: an exchange of its own. */
     private Exchange record(String value) {
         Exchange record = new DefaultExchange(orders.getCamelContext());
