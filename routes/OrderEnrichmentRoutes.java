@@ -31,6 +31,7 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
                 .autoStartup(false) // started by the customer table once it has caught up (CustomerTableRoutes)
                 .process(updates::holdWrites) // current mode: no customer rewrite while the batch is enriched and loaded
                 .process(KafkaBatch::rememberOffsets)
+                .process(CustomerWait::startBatch) // its orders share one wait for late customers
                 .split(method(KafkaBatch.class, "records"), new EnrichedOrderBatch())
                     .to("direct:enrich-order")
                 .end()

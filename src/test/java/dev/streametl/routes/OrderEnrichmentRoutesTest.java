@@ -99,6 +99,23 @@ class OrderEnrichmentRoutesTest {
         assertEquals("not json", deadLetters.getReceivedExchanges().get(1).getMessage().getBody());
     }
 
+    @Test
+    void theOrphansOfABatchShareOneWait() throws Exception {
+        // five orders of unknown customers, a wait of 1 s (unit-test.properties): one after the other they would take 5 s
+        unmatched.expectedMessageCount(5);
+        List<Exchange> batch = new java.util.ArrayList<>();
+        for (int order = 1; order <= 5; order++) {
+            batch.add(record(orderChange("c", order, 90 + order, "10.00", "PEN-05")));
+        }
+
+        long start = System.nanoTime();
+        orders.sendBody(batch);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+
+        unmatched.assertIsSatisfied();
+        assertTrue(millis < 3000, "the batch took " + millis + " ms: its orders waited one after the other");
+    }
+
     /** A record of a Kafka batch, as a batching kafka: consumer delivers it: an exchange of its own. */
     private Exchange record(String value) {
         Exchange record = new DefaultExchange(orders.getCamelContext());
