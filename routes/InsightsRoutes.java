@@ -2,6 +2,7 @@ package dev.streametl.routes;
 
 import java.math.BigDecimal;
 
+import dev.streametl.pipeline.DeadLetter;
 import dev.streametl.pipeline.ElasticsearchBulk;
 import dev.streametl.pipeline.HighValueProspect;
 import dev.streametl.pipeline.KafkaBatch;
@@ -31,11 +32,19 @@ public class InsightsRoutes extends PipelineRoutes {
                 .filter(simple("${body.size()} > 0"))
                     .to("{{etl.prospects.sink}}")
                 .end()
+                .split(method(DeadLetter.class, "rejected"))
+                    .process(metrics::deadLettered)
+                    .to(DEAD_LETTER)
+                .end()
                 .process(KafkaBatch::commit);
 
         from("{{etl.product-sales.source}}")
                 .routeId("product-sales")
                 .process(productSales::apply)
+                .split(method(DeadLetter.class, "rejected"))
+                    .process(metrics::deadLettered)
+                    .to(DEAD_LETTER)
+                .end()
                 .filter(simple("${body.size()} > 0"))
                 .multicast(AggregationStrategies.useOriginal())
                     .to("direct:index-product-sales", "direct:publish-product-sales")

@@ -1,8 +1,14 @@
 package dev.streametl.pipeline;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.support.DefaultMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Says why a record goes to the dead letter topic and where it came from, in headers of the original record:
@@ -15,6 +21,9 @@ public final class DeadLetter {
     public static final String SOURCE_PARTITION = "etl.source.partition";
     public static final String SOURCE_OFFSET = "etl.source.offset";
     public static final String ROUTE = "etl.route";
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeadLetter.class);
+    private static final String REJECTED = "etlRejectedRecords";
 
     private DeadLetter() {
     }
@@ -29,15 +38,49 @@ public final class DeadLetter {
         message.setHeader(ROUTE, exchange.getProperty(Exchange.FAILURE_ROUTE_ID, String.class));
     }
 
+    /**
+     * Sets aside a record of a batch that cannot be processed, so that the rest of the batch goes on: the record, as it
+     * came, with the reason and where it came from, is among {@link #rejected(Exchange)} for the dead letter endpoint.
+     */
+    public static void reject(Exchange batch, Message record, RuntimeException cause) {
+        Message deadLetter = new DefaultMessage(batch);
+        deadLetter.setBody(record.getBody());
+        deadLetter.setHeader(ERROR, reason(cause));
+        copy(record, deadLetter, KafkaConstants.KEY, KafkaConstants.KEY);
+        copy(record, deadLetter, KafkaConstants.TOPIC, SOURCE_TOPIC);
+        copy(record, deadLetter, KafkaConstants.PARTITION, SOURCE_PARTITION);
+        copy(record, deadLetter, KafkaConstants.OFFSET, SOURCE_OFFSET);
+        deadLetter.setHeader(ROUTE, batch.getFromRouteId());
+        LOG.warn("Dead letter from {}: {}", batch.getFromRouteId(), cause.getMessage());
+        @SuppressWarnings("unchecked")
+        List<Message> rejected = batch.getProperty(REJECTED, List.class);
+        if (rejected == null) {
+            rejected = new ArrayList<>();
+            batch.setProperty(REJECTED, rejected);
+        }
+        rejected.add(deadLetter);
+    }
+
+    /** The records of a batch set aside by {@link #reject}, as dead letters; none if all went through. */
+    @SuppressWarnings("unchecked")
+    public static List<Message> rejected(Exchange batch) {
+        List<Message> rejected = batch.getProperty(REJECTED, List.class);
+        return rejected == null ? List.of() : rejected;
+    }
+
     static String reason(Throwable cause) {
         String text = cause.getMessage() == null ? "" : cause.getMessage().replaceAll("\\s+", " ").trim();
         return cause.getClass().getSimpleName() + (text.isEmpty() ? "" : ": " + text);
     }
 
     private static void copy(Message message, String from, String to) {
-        Object value = message.getHeader(from);
+        copy(message, message, from, to);
+    }
+
+    private static void copy(Message source, Message target, String from, String to) {
+        Object value = source.getHeader(from);
         if (value != null) {
-            message.setHeader(to, String.valueOf(value));
+            target.setHeader(to, from.equals(to) ? value : String.valueOf(value));
         }
     }
 }

@@ -26,7 +26,8 @@ public final class HighValueProspect {
 
     /**
      * The prospects among a batch of {@code enriched_orders} records, as Kafka records for a kafka: producer: key =
-     * order id, value = the enriched order as it came (no second serialization). Tombstones are skipped.
+     * order id, value = the enriched order as it came (no second serialization). Tombstones are skipped; a record that
+     * is not an enriched order is set aside for the dead letter endpoint ({@link DeadLetter#rejected}).
      */
     public List<Message> prospects(Exchange batch) {
         List<Message> prospects = new ArrayList<>();
@@ -35,7 +36,13 @@ public final class HighValueProspect {
             if (json == null) {
                 continue;
             }
-            EnrichedOrder order = Json.read(json, EnrichedOrder.class);
+            EnrichedOrder order;
+            try {
+                order = Json.read(json, EnrichedOrder.class);
+            } catch (InvalidRecordException e) {
+                DeadLetter.reject(batch, record, e); // the others of the batch go on
+                continue;
+            }
             if (test(order)) {
                 Message prospect = new DefaultMessage(batch);
                 prospect.setHeader(KafkaConstants.KEY, order.id());

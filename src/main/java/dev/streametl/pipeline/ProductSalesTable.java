@@ -33,7 +33,13 @@ public final class ProductSalesTable {
             if (json == null) {
                 remove(orderId, touched);
             } else {
-                EnrichedOrder order = Json.read(json, EnrichedOrder.class);
+                EnrichedOrder order;
+                try {
+                    order = Json.read(json, EnrichedOrder.class);
+                } catch (InvalidRecordException e) {
+                    DeadLetter.reject(exchange, record, e); // the others of the batch still count
+                    continue;
+                }
                 remove(order.id(), touched);
                 productOfOrder.put(order.id(), order.productCode());
                 ordersOfProduct.merge(order.productCode(), 1L, Long::sum);

@@ -4,16 +4,20 @@ import java.util.List;
 
 import co.elastic.clients.elasticsearch.core.bulk.IndexOperation;
 import dev.streametl.App;
+import dev.streametl.pipeline.DeadLetter;
 import dev.streametl.pipeline.Json;
 import org.apache.camel.EndpointInject;
+import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.component.mock.MockEndpoint;
+import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.test.main.junit5.CamelMainTest;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @CamelMainTest(mainClass = App.class,
                propertyPlaceholderLocations = { "classpath:unit-test.properties", "classpath:application.properties" })
@@ -29,6 +33,8 @@ class InsightsRoutesTest {
     MockEndpoint salesTopic;
     @EndpointInject("mock:elasticsearch-product-sales")
     MockEndpoint salesIndex;
+    @EndpointInject("mock:dead-letters")
+    MockEndpoint deadLetters;
 
     @Test
     void keepsBigOrdersOfCustomersWhoAreNotPremium() throws Exception {
@@ -46,6 +52,37 @@ class InsightsRoutesTest {
                 .map(m -> ((Message) m).getHeader(KafkaConstants.KEY) + "=" + ((Message) m).getBody()).toList();
         assertEquals(List.of("1=" + enriched(1, "300.01", "CAP-03", "standard"), "4=" + enriched(4, "999.00", "TEE-01", null)),
                 records);
+    }
+
+    @Test
+    void aBadRecordOfABatchIsDeadLetteredAloneAndTheProspectsGoOn() throws Exception {
+        prospectsTopic.expectedMessageCount(1);
+        deadLetters.expectedMessageCount(1);
+        deadLetters.expectedBodiesReceived("{\"order_id\":\"x\"}");
+        salesTopic.expectedMessageCount(1);
+
+        List<Exchange> batch = List.of(record(enriched(1, "500.00", "CAP-03", "standard"), "1"),
+                record("{\"order_id\":\"x\"}", "2"), record(enriched(3, "700.00", "CAP-03", "standard"), "3"));
+        prospects.sendBody(batch);
+
+        MockEndpoint.assertIsSatisfied(prospectsTopic, deadLetters);
+        assertEquals(2, prospectsTopic.getExchanges().get(0).getMessage().getBody(List.class).size());
+        assertTrue(deadLetters.getExchanges().get(0).getMessage().getHeader(DeadLetter.ERROR, String.class)
+                .startsWith("InvalidRecordException"));
+
+        productSales.sendBody(batch); // the counts too go on without it
+        salesTopic.assertIsSatisfied();
+        assertEquals("CAP-03={\"product_code\":\"CAP-03\",\"order_count\":2}",
+                ((Message) salesTopic.getExchanges().get(0).getMessage().getBody(List.class).get(0)).getHeader(KafkaConstants.KEY)
+                + "=" + ((Message) salesTopic.getExchanges().get(0).getMessage().getBody(List.class).get(0)).getBody());
+    }
+
+    /** A record of a Kafka batch, as a batching kafka: consumer delivers it: an exchange of its own. */
+    private Exchange record(String value, String key) {
+        Exchange record = new DefaultExchange(prospects.getCamelContext());
+        record.getMessage().setBody(value);
+        record.getMessage().setHeader(KafkaConstants.KEY, key);
+        return record;
     }
 
     @Test
