@@ -40,6 +40,7 @@ class ScaleOutTest {
 
     static final int ORDERS = 3000;
     static final String ENRICHMENT_GROUP = "etl-order-enrichment";
+    static final String ORDERS_TOPIC = "postgres.public.orders partitions=6";
 
     @TempDir
     Path tempDir;
@@ -53,13 +54,15 @@ class ScaleOutTest {
         real = RealServices.start(tempDir);
         int firstPort = RealServices.freePort();
         int secondPort = RealServices.freePort();
-        // the second first: once its consumers are in the enrichment's group, the first one's join them
+        // the second first: once its consumers are in the enrichment's group, the first one's join them. Two instances
+        // of etl.orders.consumers (3) each need 6 partitions, or the last to come gets none (README, several instances)
         second = real.startApp("second", Map.of("camel.management.port", String.valueOf(secondPort),
-                "etl.capture.enabled", "false"));
+                "etl.capture.enabled", "false", "etl.kafka.topic.orders", ORDERS_TOPIC));
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-                .until(() -> !membersWithPartitions().isEmpty());
+                .until(() -> membersWithPartitions().size() == 3);
         Set<String> secondMembers = membersWithPartitions();
-        first = real.startApp("first", Map.of("camel.management.port", String.valueOf(firstPort)));
+        first = real.startApp("first", Map.of("camel.management.port", String.valueOf(firstPort),
+                "etl.kafka.topic.orders", ORDERS_TOPIC));
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
                 .until(() -> real.documents("enriched_orders").size() == 50);
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).until(() -> {

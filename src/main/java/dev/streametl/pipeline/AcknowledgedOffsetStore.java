@@ -11,6 +11,8 @@ import org.apache.kafka.connect.runtime.WorkerConfig;
 import org.apache.kafka.connect.runtime.standalone.StandaloneConfig;
 import org.apache.kafka.connect.storage.FileOffsetBackingStore;
 import org.apache.kafka.connect.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Debezium's file offset store, which saves offsets only once Kafka has acknowledged every captured change handed
@@ -22,9 +24,11 @@ import org.apache.kafka.connect.util.Callback;
  */
 public final class AcknowledgedOffsetStore extends FileOffsetBackingStore {
 
+    private static final Logger LOG = LoggerFactory.getLogger(AcknowledgedOffsetStore.class);
     private static final Duration ACKNOWLEDGEMENT_WAIT = Duration.ofSeconds(30);
 
     private String offsetsFile;
+    private volatile boolean warned;
 
     public AcknowledgedOffsetStore() {
         super(KafkaConnectUtil.converterForOffsetStore());
@@ -39,6 +43,14 @@ public final class AcknowledgedOffsetStore extends FileOffsetBackingStore {
     @Override
     public Future<Void> set(Map<ByteBuffer, ByteBuffer> values, Callback<Void> callback) {
         CapturePublications publications = CapturePublications.of(offsetsFile);
+        if (publications == null && !warned) {
+            // the capture route opens its count for the component's offsets file: set elsewhere (on the endpoint URI),
+            // this store cannot know what is still unsent, and saves like Debezium's own file store
+            warned = true;
+            LOG.warn("No capture hands changes over for {}: Debezium offsets are saved without waiting for Kafka's"
+                     + " acknowledgements (set the offsets file on the component, camel.component.debezium-postgres."
+                     + "offset-storage-file-name, not on the endpoint)", offsetsFile);
+        }
         if (publications != null) {
             try {
                 publications.awaitAcknowledged(ACKNOWLEDGEMENT_WAIT);
