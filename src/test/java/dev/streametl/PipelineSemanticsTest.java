@@ -156,6 +156,9 @@ class PipelineSemanticsTest {
     @Test
     @Order(5)
     void badRecordsGoToTheDeadLetterTopicAndTheRestIsEnriched() throws Exception {
+        // the count of dead letters below is exact: first let the restarted pipeline's 3 consumers settle in their group
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> real.groupIsSettled(ENRICHMENT_GROUP, 3));
         List<Map.Entry<String, String>> records = new ArrayList<>();
         List<String> bad = List.of(
                 "not json",

@@ -278,6 +278,24 @@ final class RealServices implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a consumer group has settled: stable, with this many members, each owning partitions. Records sent before
+     * that may be processed twice (a rebalance hands a partition over mid-batch: at least once), which a test counting
+     * exactly must not mistake for a fault.
+     */
+    boolean groupIsSettled(String group, int members) throws Exception {
+        Properties config = new Properties();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka);
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(config)) {
+            var description = admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group);
+            return description.groupState() == org.apache.kafka.common.GroupState.STABLE
+                   && description.members().size() == members
+                   && description.members().stream().noneMatch(m -> m.assignment().topicPartitions().isEmpty());
+        } catch (java.util.concurrent.ExecutionException e) {
+            return false; // not there yet
+        }
+    }
+
     /** The current value of every key of a compacted topic: its latest record, a key whose latest is a tombstone left out. */
     Map<String, JsonNode> latest(String topic) {
         Map<String, JsonNode> latest = new TreeMap<>();

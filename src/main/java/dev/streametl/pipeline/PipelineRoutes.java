@@ -6,7 +6,6 @@ import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.ProcessorDefinition;
 import org.apache.kafka.clients.consumer.CommitFailedException;
-import org.apache.kafka.common.errors.RebalanceInProgressException;
 
 /**
  * Error handling shared by every stage of the pipeline, so that no record is ever dropped:
@@ -44,8 +43,9 @@ public abstract class PipelineRoutes extends RouteBuilder {
         // a batch that took longer than max.poll.interval.ms (an ES outage, say): Kafka has given its partitions to
         // another consumer, so its offsets can never be committed from here. Retrying would keep this consumer from
         // polling, and so from rejoining, forever; dropping the commit lets the partitions' new owner load the batch
-        // again from the last committed offsets (at least once).
-        onException(CommitFailedException.class, RebalanceInProgressException.class)
+        // again from the last committed offsets (at least once). A rebalance still in progress is only retried, as any
+        // failure: it usually ends with the partitions still ours, and the commit goes through.
+        onException(CommitFailedException.class)
                 .maximumRedeliveries(0)
                 .handled(true)
                 .logExhausted(false)
