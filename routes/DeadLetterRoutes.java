@@ -13,6 +13,7 @@ public class DeadLetterRoutes extends PipelineRoutes {
     protected void routes() {
         from(DEAD_LETTER)
                 .routeId("dead-letter")
+                .process(metrics::deadLettered) // before the send: a send that is retried is counted once
                 .to("{{etl.dead-letter.sink}}");
     }
 }

@@ -33,7 +33,6 @@ public class InsightsRoutes extends PipelineRoutes {
                     .to("{{etl.prospects.sink}}")
                 .end()
                 .split(method(DeadLetter.class, "rejected"))
-                    .process(metrics::deadLettered)
                     .to(DEAD_LETTER)
                 .end()
                 .process(KafkaBatch::commit);
@@ -42,7 +41,6 @@ public class InsightsRoutes extends PipelineRoutes {
                 .routeId("product-sales")
                 .process(productSales::apply)
                 .split(method(DeadLetter.class, "rejected"))
-                    .process(metrics::deadLettered)
                     .to(DEAD_LETTER)
                 .end()
                 .filter(simple("${body.size()} > 0"))

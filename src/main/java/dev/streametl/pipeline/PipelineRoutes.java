@@ -20,7 +20,8 @@ public abstract class PipelineRoutes extends RouteBuilder {
 
     /**
      * Where a record the pipeline cannot process goes: a route of its own ({@code DeadLetterRoutes}), so that a failed
-     * send to the dead letter endpoint is retried there like any other send, never given up.
+     * send to the dead letter endpoint is retried there like any other send, never given up, and every dead letter is
+     * counted in one place.
      */
     public static final String DEAD_LETTER = "direct:dead-letter";
 
@@ -59,7 +60,6 @@ public abstract class PipelineRoutes extends RouteBuilder {
                 .logExhausted(false)
                 .log(LoggingLevel.WARN, "Dead letter from ${exchangeProperty.CamelFailureRouteId}: ${exception.message}")
                 .process(DeadLetter::describe)
-                .process(metrics::deadLettered)
                 .to(DEAD_LETTER);
 
         routes();
@@ -85,7 +85,6 @@ public abstract class PipelineRoutes extends RouteBuilder {
                     .end()
                 .end()
                 .split(method(ElasticsearchBulk.class, "rejected"))
-                    .process(metrics::deadLettered)
                     .to(DEAD_LETTER)
                 .end();
     }
