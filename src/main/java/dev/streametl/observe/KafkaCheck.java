@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
+import dev.streametl.pipeline.KafkaTopics;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -31,7 +32,7 @@ public final class KafkaCheck extends ServiceCheck {
         config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
         config.put(AdminClientConfig.CLIENT_ID_CONFIG, "streaming-etl-health");
-        try (Admin admin = Admin.create(config)) {
+        try (Admin admin = KafkaTopics.admin(config)) { // as every admin client of the pipeline (Camel JBang)
             int nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout.toMillis()))
                     .nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
             return nodes + " broker(s)";

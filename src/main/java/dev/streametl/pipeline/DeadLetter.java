@@ -61,6 +61,19 @@ public final class DeadLetter {
         rejected.add(deadLetter);
     }
 
+    /**
+     * The JSON of a record of a batch, read as {@code type}; null when it cannot be, the record then set aside with
+     * {@link #reject} so that the others of the batch go on.
+     */
+    public static <T> T readOrReject(Exchange batch, Message record, String json, Class<T> type) {
+        try {
+            return Json.read(json, type);
+        } catch (InvalidRecordException e) {
+            reject(batch, record, e);
+            return null;
+        }
+    }
+
     /** The records of a batch set aside by {@link #reject}, as dead letters; none if all went through. */
     @SuppressWarnings("unchecked")
     public static List<Message> rejected(Exchange batch) {

@@ -36,14 +36,8 @@ public final class HighValueProspect {
             if (json == null) {
                 continue;
             }
-            EnrichedOrder order;
-            try {
-                order = Json.read(json, EnrichedOrder.class);
-            } catch (InvalidRecordException e) {
-                DeadLetter.reject(batch, record, e); // the others of the batch go on
-                continue;
-            }
-            if (test(order)) {
+            EnrichedOrder order = DeadLetter.readOrReject(batch, record, json, EnrichedOrder.class);
+            if (order != null && test(order)) {
                 Message prospect = new DefaultMessage(batch);
                 prospect.setHeader(KafkaConstants.KEY, order.id());
                 prospect.setBody(json);

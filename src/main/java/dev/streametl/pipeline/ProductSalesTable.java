@@ -33,12 +33,9 @@ public final class ProductSalesTable {
             if (json == null) {
                 remove(orderId, touched);
             } else {
-                EnrichedOrder order;
-                try {
-                    order = Json.read(json, EnrichedOrder.class);
-                } catch (InvalidRecordException e) {
-                    DeadLetter.reject(exchange, record, e); // the others of the batch still count
-                    continue;
+                EnrichedOrder order = DeadLetter.readOrReject(exchange, record, json, EnrichedOrder.class);
+                if (order == null) {
+                    continue; // dead-lettered: the others of the batch still count
                 }
                 remove(order.id(), touched);
                 productOfOrder.put(order.id(), order.productCode());
