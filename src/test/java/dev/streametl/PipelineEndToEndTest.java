@@ -5,13 +5,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.camel.main.Main;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterAll;
@@ -103,9 +101,7 @@ class PipelineEndToEndTest {
     @Test
     @org.junit.jupiter.api.Order(4)
     void topicsAndTheIndexMappingAreTheConfiguredOnes() throws Exception {
-        Properties config = new Properties();
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, real.kafka);
-        try (Admin admin = Admin.create(config)) {
+        try (Admin admin = real.admin()) {
             Map<String, TopicDescription> topics = admin.describeTopics(List.of("postgres.public.customers",
                     "postgres.public.orders", "enriched_orders")).allTopicNames().get(30, TimeUnit.SECONDS);
             assertEquals(1, topics.get("postgres.public.customers").partitions().size());

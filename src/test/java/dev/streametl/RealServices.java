@@ -19,8 +19,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -34,13 +36,18 @@ import dev.streametl.pipeline.Json;
 import dev.streametl.observe.ManagementAccess;
 import dev.streametl.pipeline.Order;
 import org.apache.camel.main.Main;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -262,11 +269,28 @@ final class RealServices implements AutoCloseable {
         }
     }
 
+    /** An admin client of this Kafka; the caller closes it. */
+    Admin admin() {
+        Properties config = new Properties();
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka);
+        return Admin.create(config);
+    }
+
+    /** A consumer group as the broker describes it; empty while no member has joined it yet. */
+    Optional<ConsumerGroupDescription> consumerGroup(String group) throws Exception {
+        try (Admin admin = admin()) {
+            return Optional.of(admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof GroupIdNotFoundException) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
     /** The offsets a consumer group has committed on a topic, by partition (a partition with none left out). */
     Map<Integer, Long> committedOffsets(String group, String topic) throws Exception {
-        Properties config = new Properties();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka);
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(config)) {
+        try (Admin admin = admin()) {
             Map<Integer, Long> committed = new TreeMap<>();
             admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS)
                     .forEach((partition, offset) -> {
@@ -284,14 +308,12 @@ final class RealServices implements AutoCloseable {
      * exactly must not mistake for a fault.
      */
     boolean groupIsSettled(String group, int members) throws Exception {
-        Properties config = new Properties();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka);
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(config)) {
-            var description = admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group);
-            return description.groupState() == org.apache.kafka.common.GroupState.STABLE
-                   && description.members().size() == members
-                   && description.members().stream().noneMatch(m -> m.assignment().topicPartitions().isEmpty());
-        } catch (java.util.concurrent.ExecutionException e) {
+        try {
+            return consumerGroup(group).filter(description -> description.groupState() == GroupState.STABLE
+                    && description.members().size() == members
+                    && description.members().stream().noneMatch(m -> m.assignment().topicPartitions().isEmpty()))
+                    .isPresent();
+        } catch (ExecutionException e) {
             return false; // not there yet
         }
     }

@@ -6,21 +6,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
-import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -107,22 +100,9 @@ class ScaleOutTest {
 
     /** The members of the enrichment's consumer group that own partitions of the orders topic. */
     private Set<String> membersWithPartitions() throws Exception {
-        Properties config = new Properties();
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, real.kafka);
-        try (Admin admin = Admin.create(config)) {
-            ConsumerGroupDescription group;
-            try {
-                group = admin.describeConsumerGroups(List.of(ENRICHMENT_GROUP)).all().get(30, TimeUnit.SECONDS)
-                        .get(ENRICHMENT_GROUP);
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof GroupIdNotFoundException) {
-                    return Set.of(); // nobody has joined yet
-                }
-                throw e;
-            }
-            return group.members().stream().filter(member -> !member.assignment().topicPartitions().isEmpty())
-                    .map(MemberDescription::consumerId).collect(Collectors.toSet());
-        }
+        return real.consumerGroup(ENRICHMENT_GROUP).map(group -> group.members().stream()
+                .filter(member -> !member.assignment().topicPartitions().isEmpty())
+                .map(MemberDescription::consumerId).collect(Collectors.toSet())).orElse(Set.of()); // none joined yet
     }
 
     @AfterEach
