@@ -2,6 +2,7 @@ package dev.streametl.routes;
 
 import dev.streametl.pipeline.CapturePublications;
 import dev.streametl.pipeline.ChangeEventMapper;
+import dev.streametl.pipeline.KafkaRefusal;
 import dev.streametl.pipeline.PipelineRoutes;
 import org.apache.camel.ShutdownRunningTask;
 import org.apache.camel.component.debezium.DebeziumConstants;
@@ -44,6 +45,17 @@ public class CaptureRoutes extends PipelineRoutes {
                 .routeId("publish-changes")
                 .startupOrder(1)
                 .shutdownRunningTask(ShutdownRunningTask.CompleteAllTasks)
+                // a change Kafka refuses for good (too large, a topic it may not write, ...): retrying would freeze the
+                // capture's offsets, and the replication slot with them, for ever. It goes to the dead letter topic
+                // (key, reason, as much of the change as fits) and counts as delivered, so capture goes on
+                .onException(KafkaRefusal.PERMANENT)
+                    .maximumRedeliveries(0)
+                    .handled(true)
+                    .logExhausted(false)
+                    .process(KafkaRefusal::deadLetter)
+                    .to(DEAD_LETTER)
+                    .process(publications::acknowledged)
+                .end()
                 .toD("{{etl.capture.sink}}")
                 .process(publications::acknowledged);
     }

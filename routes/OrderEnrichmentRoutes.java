@@ -6,7 +6,9 @@ import dev.streametl.pipeline.CustomerUpdates;
 import dev.streametl.pipeline.CustomerWait;
 import dev.streametl.pipeline.DeadLetter;
 import dev.streametl.pipeline.EnrichedOrderBatch;
+import dev.streametl.pipeline.Json;
 import dev.streametl.pipeline.KafkaBatch;
+import dev.streametl.pipeline.KafkaRecords;
 import dev.streametl.pipeline.Order;
 import dev.streametl.pipeline.PipelineRoutes;
 import org.apache.camel.Exchange;
@@ -48,10 +50,9 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
                 // of the record's trip through this route
                 .choice()
                     .when(e -> change(e).isDelete())
-                        .process(e -> e.getMessage().setBody(change(e).before().deletion()))
+                        .process(e -> e.getMessage().setBody(change(e).before().deletion(change(e).position())))
                     .otherwise()
-                        .process(e -> e.getMessage().setBody(change(e).after()))
-                        .to("direct:join-customer")
+                        .to("direct:join-customer") // the change goes on: the join takes its version along
                 .end();
 
         from("direct:join-customer")
@@ -63,7 +64,7 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
                 .end()
                 .choice()
                     .when(exchangeProperty(CustomerJoin.UNMATCHED))
-                        .setHeader(DeadLetter.ERROR, simple("customer ${body.customerId()} not found"))
+                        .setHeader(DeadLetter.ERROR, simple("customer ${body.after().customerId()} not found"))
                         .to("direct:unmatched-order")
                     .otherwise()
                         .process(metrics::enriched)
@@ -72,14 +73,17 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
         from("direct:lookup-customer")
                 .routeId("lookup-customer")
                 .setHeader(CaffeineConstants.ACTION, constant(CaffeineConstants.ACTION_GET))
-                .process(e -> e.getMessage().setHeader(CaffeineConstants.KEY, e.getMessage().getBody(Order.class).customerId()))
+                .process(e -> e.getMessage().setHeader(CaffeineConstants.KEY, change(e).after().customerId()))
                 .enrich("{{etl.customers.table}}", new CustomerJoin());
 
         from("direct:unmatched-order")
                 .routeId("unmatched-order")
-                .log("Order ${body.orderId()} has no customer ${body.customerId()} yet: to the unmatched endpoint")
-                .setHeader(KafkaConstants.KEY, simple("${body.orderId()}"))
-                .marshal().json()
+                .log("Order ${body.after().orderId()} has no customer ${body.after().customerId()} yet: to the unmatched"
+                     + " endpoint")
+                // the order as it came, with its key and version: it can be joined later, and never over a newer change
+                .process(e -> e.getMessage().setHeader(KafkaConstants.KEY, change(e).after().id()))
+                .process(e -> e.getMessage().setHeader(KafkaRecords.VERSION, String.valueOf(change(e).position())))
+                .process(e -> e.getMessage().setBody(Json.write(change(e).after())))
                 .to("{{etl.orders.unmatched}}")
                 .process(metrics::unmatched);
     }

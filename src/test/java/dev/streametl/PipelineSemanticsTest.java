@@ -258,7 +258,7 @@ class PipelineSemanticsTest {
     private static String order(String op, int orderId, String customerId, String price) {
         return "{\"before\":null,\"after\":{\"order_id\":%d,\"customer_id\":%s,\"price\":%s,\"product_code\":\"TEE-01\"},"
                 .formatted(orderId, customerId, price)
-               + "\"source\":{\"ts_ms\":1},\"op\":\"%s\",\"ts_ms\":1}".formatted(op);
+               + "\"source\":{\"ts_ms\":1,\"lsn\":%d},\"op\":\"%s\",\"ts_ms\":1}".formatted(orderId, op);
     }
 
     private static String header(ConsumerRecord<String, String> record, String name) {

@@ -203,7 +203,7 @@ final class RealServices implements AutoCloseable {
                         join.getString("product_code"));
                 Customer customer = new Customer(order.customerId(), join.getString("name"),
                         (Integer) join.getObject("age"), join.getString("membership"));
-                rows.put(String.valueOf(order.orderId()), tree(Json.write(EnrichedOrder.of(order, customer))));
+                rows.put(String.valueOf(order.orderId()), tree(Json.write(EnrichedOrder.of(order, customer, 0))));
             }
         }
         return rows;

@@ -40,21 +40,43 @@ public record ChangeEvent<T>(T before, T after, Map<String, Object> source, Stri
     }
 
     /**
-     * Reads a change of a row of the given type, rejecting what the pipeline cannot process: not JSON, an unknown
-     * operation, no {@code after} for a create or an update, no {@code before} for a delete, columns of the wrong type.
+     * Where the change is in the source's log (PostgreSQL's LSN of the change, {@code source.lsn}): the changes of one
+     * row come in increasing positions, so it is the row's version. Every write downstream carries it, and a sink
+     * refuses a write older than what it has (a replay or a stale writer never overwrites a newer change).
+     */
+    public long position() {
+        return ((Number) source.get("lsn")).longValue(); // checked by parse
+    }
+
+    /**
+     * Reads a change of a row of the given type, rejecting what the pipeline cannot process: not JSON, not an object,
+     * an unknown operation, no {@code after} for a create or an update, no {@code before} for a delete, a missing or
+     * null column the row needs, columns of the wrong type, no position in the source ({@code source.lsn}). Whatever
+     * goes wrong while reading is the record's fault: it comes out as an {@link InvalidRecordException}, never as
+     * another error that would be taken for a failing server and retried.
      */
     public static <T> ChangeEvent<T> parse(String json, Class<T> rowType) {
+        return RecordFault.guard(() -> read(json, rowType));
+    }
+
+    private static <T> ChangeEvent<T> read(String json, Class<T> rowType) {
         if (json == null || json.isBlank()) {
             throw new InvalidRecordException("empty change record");
         }
         JavaType type = Json.MAPPER.getTypeFactory().constructParametricType(ChangeEvent.class, rowType);
         ChangeEvent<T> event = Json.read(json, type);
+        if (event == null) {
+            throw new InvalidRecordException("not a change record: " + json.trim());
+        }
         if (!OPERATIONS.contains(event.op())) {
             throw new InvalidRecordException("unknown operation '" + event.op() + "' (expected one of c, r, u, d)");
         }
         if (event.row() == null) {
             throw new InvalidRecordException(
                     "no '" + (event.isDelete() ? "before" : "after") + "' row in a change with op '" + event.op() + "'");
+        }
+        if (event.source() == null || !(event.source().get("lsn") instanceof Number lsn) || lsn.longValue() < 0) {
+            throw new InvalidRecordException("no position in the source (source.lsn) in a change with op '" + event.op() + "'");
         }
         return event;
     }

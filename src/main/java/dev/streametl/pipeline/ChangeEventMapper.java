@@ -20,7 +20,10 @@ public final class ChangeEventMapper implements Processor {
 
     @Override
     public void process(Exchange exchange) {
-        Message message = exchange.getMessage();
+        RecordFault.guard(() -> map(exchange.getMessage())); // a change it cannot map is that change's fault
+    }
+
+    private static void map(Message message) {
         ChangeEvent<Map<String, Object>> event = new ChangeEvent<>(
                 toMap(message.getHeader(DebeziumConstants.HEADER_BEFORE)),
                 toMap(message.getBody()),

@@ -59,8 +59,9 @@ public final class CustomerRewrite {
         if (exchange.getMessage().getBody() instanceof HitsMetadata<?> hits) {
             for (Hit<?> hit : hits.hits()) {
                 EnrichedOrder old = Json.MAPPER.convertValue((JsonNode) hit.source(), EnrichedOrder.class);
-                orders.add(new EnrichedOrder(old.orderId(), old.price(), old.productCode(), customer.id(), customer.name(),
-                        customer.age(), customer.membership()));
+                // the version the document has: the rewrite loses to any newer change of the order written meanwhile
+                long version = hit.version() == null ? EnrichedOrderChange.UNKNOWN_VERSION : hit.version();
+                orders.add(old.withCustomer(customer, version));
             }
         }
         exchange.setProperty(MORE, orders.size() == PAGE);

@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.component.debezium.DebeziumConstants;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.support.DefaultMessage;
 import org.slf4j.Logger;
@@ -35,6 +36,9 @@ public final class DeadLetter {
         copy(message, KafkaConstants.TOPIC, SOURCE_TOPIC);
         copy(message, KafkaConstants.PARTITION, SOURCE_PARTITION);
         copy(message, KafkaConstants.OFFSET, SOURCE_OFFSET);
+        if (message.getHeader(SOURCE_TOPIC) == null) {
+            copy(message, DebeziumConstants.HEADER_IDENTIFIER, SOURCE_TOPIC); // a captured change: its change topic
+        }
         message.setHeader(ROUTE, exchange.getProperty(Exchange.FAILURE_ROUTE_ID, String.class));
     }
 
@@ -59,19 +63,6 @@ public final class DeadLetter {
             batch.setProperty(REJECTED, rejected);
         }
         rejected.add(deadLetter);
-    }
-
-    /**
-     * The JSON of a record of a batch, read as {@code type}; null when it cannot be, the record then set aside with
-     * {@link #reject} so that the others of the batch go on.
-     */
-    public static <T> T readOrReject(Exchange batch, Message record, String json, Class<T> type) {
-        try {
-            return Json.read(json, type);
-        } catch (InvalidRecordException e) {
-            reject(batch, record, e);
-            return null;
-        }
     }
 
     /** The records of a batch set aside by {@link #reject}, as dead letters; none if all went through. */

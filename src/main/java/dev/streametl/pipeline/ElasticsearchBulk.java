@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
+import co.elastic.clients.elasticsearch._types.VersionType;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import co.elastic.clients.elasticsearch.core.bulk.DeleteOperation;
 import co.elastic.clients.elasticsearch.core.bulk.IndexOperation;
@@ -26,8 +27,11 @@ import org.slf4j.LoggerFactory;
  * <li>an item ES rejects (a 4xx: a document the mapping refuses, say) is given up with ES's reason, for the dead
  * letter endpoint; the rest of the batch is kept.</li>
  * </ul>
- * Within a batch only the last change of each document is written: the earlier ones would be overwritten anyway, and
- * a retry can never put an older version back over a newer one.
+ * Within a batch only the last change of each document is written: the earlier ones would be overwritten anyway. An
+ * enriched order is written with its version as ES's external version ({@link EnrichedOrderChange#version()}): ES
+ * refuses a write older than the document it has ({@code external_gte}: HTTP 409, a version conflict), which means that something newer is
+ * already there, and is taken as done. So a replay, or a batch loaded again by another consumer while this one still
+ * retried it, never puts an older order back.
  * <p>
  * A sink that answers without per-item results (a stage swapped for mock: or another endpoint) is taken as having
  * written every item. The bulk travels with the exchange (property {@value #PROPERTY}) between the steps of the loop
@@ -55,6 +59,7 @@ public final class ElasticsearchBulk {
     private final int size;
     private final List<Message> rejected = new ArrayList<>();
     private int attempts;
+    private int stale;
 
     private ElasticsearchBulk(List<Write> writes) {
         Map<String, Write> lastPerId = new LinkedHashMap<>();
@@ -72,11 +77,14 @@ public final class ElasticsearchBulk {
         List<Write> writes = new ArrayList<>(changes.size());
         for (Object each : changes) {
             EnrichedOrderChange change = (EnrichedOrderChange) each;
+            // external versions: ES itself refuses a write older than the document's (or its deletion's) version; one
+            // of the same version is the same change again (a replay) or a rewrite of its customer fields: written
             if (change instanceof EnrichedOrder order) {
-                writes.add(new Write(order.id(), () -> new IndexOperation.Builder<EnrichedOrder>().id(order.id()).document(order),
-                        order));
+                writes.add(new Write(order.id(), () -> new IndexOperation.Builder<EnrichedOrder>().id(order.id())
+                        .document(order).version(order.version()).versionType(VersionType.ExternalGte), order));
             } else {
-                writes.add(new Write(change.id(), () -> new DeleteOperation.Builder().id(change.id()), change));
+                writes.add(new Write(change.id(), () -> new DeleteOperation.Builder().id(change.id())
+                        .version(change.version()).versionType(VersionType.ExternalGte), change));
             }
         }
         exchange.setProperty(PROPERTY, new ElasticsearchBulk(writes));
@@ -132,6 +140,10 @@ public final class ElasticsearchBulk {
             if (item.error() == null) {
                 continue;
             }
+            if (item.status() == 409) {
+                bulk.stale++; // a version conflict: ES has a newer change of this document, which must stay
+                continue;
+            }
             Write write = bulk.pending.get(i);
             String reason = item.error().type() + ": " + item.error().reason();
             if (item.status() == 429 || item.status() >= 500) {
@@ -162,6 +174,12 @@ public final class ElasticsearchBulk {
             cause = cause.getCause();
         }
         return cause;
+    }
+
+    /** How many writes of the finished bulk ES skipped as older than what it has (version conflicts). */
+    public static int stale(Exchange exchange) {
+        ElasticsearchBulk bulk = of(exchange);
+        return bulk == null ? 0 : bulk.stale;
     }
 
     /** How many documents the finished bulk wrote: all but the ones ES rejected. */

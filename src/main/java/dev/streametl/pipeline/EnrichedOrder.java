@@ -2,10 +2,15 @@ package dev.streametl.pipeline;
 
 import java.math.BigDecimal;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
-/** An order joined with its customer: a document of the {@code enriched_orders} index and topic. */
+/**
+ * An order joined with its customer: a document of the {@code enriched_orders} index and topic. Its
+ * {@link #version()} (the position of the change in the source) travels beside the document, not in it.
+ */
 @JsonPropertyOrder({ "order_id", "price", "product_code", "customer_id", "customer_name", "customer_age",
         "customer_membership" })
 public record EnrichedOrder(
@@ -15,11 +20,38 @@ public record EnrichedOrder(
         @JsonProperty("customer_id") int customerId,
         @JsonProperty("customer_name") String customerName,
         @JsonProperty("customer_age") Integer customerAge,
-        @JsonProperty("customer_membership") String customerMembership) implements EnrichedOrderChange {
+        @JsonProperty("customer_membership") String customerMembership,
+        @JsonIgnore long version) implements EnrichedOrderChange {
 
-    public static EnrichedOrder of(Order order, Customer customer) {
+    public EnrichedOrder {
+        if (price == null) {
+            throw new InvalidRecordException("enriched order " + orderId + " has no price");
+        }
+        if (productCode == null) {
+            throw new InvalidRecordException("enriched order " + orderId + " has no product_code");
+        }
+    }
+
+    /** An enriched order read from JSON (a record of the topic, a document of the index): its version is not in it. */
+    @JsonCreator
+    static EnrichedOrder read(@JsonProperty("order_id") int orderId, @JsonProperty("price") BigDecimal price,
+            @JsonProperty("product_code") String productCode, @JsonProperty("customer_id") int customerId,
+            @JsonProperty("customer_name") String customerName, @JsonProperty("customer_age") Integer customerAge,
+            @JsonProperty("customer_membership") String customerMembership) {
+        return new EnrichedOrder(orderId, price, productCode, customerId, customerName, customerAge, customerMembership,
+                UNKNOWN_VERSION);
+    }
+
+    /** The order of a change at {@code version}, joined with its customer. */
+    public static EnrichedOrder of(Order order, Customer customer, long version) {
         return new EnrichedOrder(order.orderId(), order.price(), order.productCode(), customer.id(), customer.name(),
-                customer.age(), customer.membership());
+                customer.age(), customer.membership(), version);
+    }
+
+    /** The same order at another version, with the fields of this customer. */
+    public EnrichedOrder withCustomer(Customer customer, long version) {
+        return new EnrichedOrder(orderId, price, productCode, customer.id(), customer.name(), customer.age(),
+                customer.membership(), version);
     }
 
     @Override

@@ -36,8 +36,14 @@ public final class HighValueProspect {
             if (json == null) {
                 continue;
             }
-            EnrichedOrder order = DeadLetter.readOrReject(batch, record, json, EnrichedOrder.class);
-            if (order != null && test(order)) {
+            EnrichedOrder order;
+            try {
+                order = RecordFault.guard(() -> Json.read(json, EnrichedOrder.class));
+            } catch (InvalidRecordException e) {
+                DeadLetter.reject(batch, record, e); // the others of the batch go on
+                continue;
+            }
+            if (test(order)) {
                 Message prospect = new DefaultMessage(batch);
                 prospect.setHeader(KafkaConstants.KEY, order.id());
                 prospect.setBody(json);

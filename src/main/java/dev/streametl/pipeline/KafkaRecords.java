@@ -1,5 +1,6 @@
 package dev.streametl.pipeline;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,6 +15,12 @@ import org.apache.camel.support.DefaultMessage;
  */
 public final class KafkaRecords {
 
+    /**
+     * Header of an enriched order record (and of an unmatched order): the version of the change it shows, its position
+     * in the source ({@link EnrichedOrderChange#version()}), so that a reader can tell a stale record from a newer one.
+     */
+    public static final String VERSION = "etl.version";
+
     private KafkaRecords() {
     }
 
@@ -23,9 +30,28 @@ public final class KafkaRecords {
         for (Object change : changes) {
             EnrichedOrderChange orderChange = (EnrichedOrderChange) change;
             Object value = orderChange instanceof EnrichedOrder order ? Json.write(order) : null;
-            records.add(record(exchange, orderChange.id(), value));
+            Message record = record(exchange, orderChange.id(), value);
+            record.setHeader(VERSION, String.valueOf(orderChange.version()));
+            records.add(record);
         }
         return records;
+    }
+
+    /**
+     * The version of an enriched order record (header {@value #VERSION}), or {@link EnrichedOrderChange#UNKNOWN_VERSION}
+     * when it has none (a record written by something else than the pipeline).
+     */
+    public static long version(Message record) {
+        Object header = record.getHeader(VERSION);
+        if (header == null) {
+            return EnrichedOrderChange.UNKNOWN_VERSION;
+        }
+        String text = header instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : header.toString();
+        try {
+            return Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            throw new InvalidRecordException("header " + VERSION + " is not a number: " + text);
+        }
     }
 
     public static List<Message> ofProductSales(Exchange exchange) {

@@ -20,8 +20,13 @@ public record Order(
         }
     }
 
-    /** What deleting this order means downstream. */
-    public OrderDeletion deletion() {
-        return new OrderDeletion(orderId);
+    /** The order id: the key of its changes downstream. */
+    public String id() {
+        return String.valueOf(orderId);
+    }
+
+    /** What deleting this order, by the change at {@code version}, means downstream. */
+    public OrderDeletion deletion(long version) {
+        return new OrderDeletion(orderId, version);
     }
 }

@@ -1,7 +1,7 @@
 package dev.streametl.pipeline;
 
 /** An order deleted at the source: its document is deleted and a tombstone is written to the topic. */
-public record OrderDeletion(int orderId) implements EnrichedOrderChange {
+public record OrderDeletion(int orderId, long version) implements EnrichedOrderChange {
 
     @Override
     public String id() {

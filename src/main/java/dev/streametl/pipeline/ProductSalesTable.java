@@ -13,34 +13,32 @@ import org.apache.camel.component.kafka.KafkaConstants;
 
 /**
  * The running count of orders per product code, kept from the {@code enriched_orders} changes: it remembers each
- * order's product code, so an order updated to another product moves from one count to the other, a deleted order
- * (tombstone) leaves its count, and a replayed change counts once.
+ * order's product code and the version of its last change, so an order updated to another product moves from one
+ * count to the other, a deleted order (tombstone) leaves its count, and a replayed change counts once. A change older
+ * than the one already counted for its order (a stale record, {@link KafkaRecords#VERSION}) is ignored, deletions
+ * included, so a late stale write can never bring a deleted order back into a count.
  */
 public final class ProductSalesTable {
 
-    private final Map<String, String> productOfOrder = new HashMap<>();
+    /** The last change counted for an order: its product code (null once deleted) and its version. */
+    private record Counted(String productCode, long version) {
+    }
+
+    private final Map<String, Counted> orders = new HashMap<>();
     private final Map<String, Long> ordersOfProduct = new HashMap<>();
 
     /**
      * Applies a batch of {@code enriched_orders} records (key = order id, value = enriched order JSON or null) and
-     * replaces the body with the new counts of the products the batch touched.
+     * replaces the body with the new counts of the products the batch touched. A record that cannot be read is set
+     * aside for the dead letter endpoint ({@link DeadLetter#rejected}); the others still count.
      */
     public synchronized void apply(Exchange exchange) {
         Set<String> touched = new LinkedHashSet<>();
         for (Message record : KafkaBatch.records(exchange)) {
-            String orderId = record.getHeader(KafkaConstants.KEY, String.class);
-            String json = record.getBody(String.class);
-            if (json == null) {
-                remove(orderId, touched);
-            } else {
-                EnrichedOrder order = DeadLetter.readOrReject(exchange, record, json, EnrichedOrder.class);
-                if (order == null) {
-                    continue; // dead-lettered: the others of the batch still count
-                }
-                remove(order.id(), touched);
-                productOfOrder.put(order.id(), order.productCode());
-                ordersOfProduct.merge(order.productCode(), 1L, Long::sum);
-                touched.add(order.productCode());
+            try {
+                RecordFault.guard(() -> apply(record, touched));
+            } catch (InvalidRecordException e) {
+                DeadLetter.reject(exchange, record, e);
             }
         }
         List<ProductSales> sales = new ArrayList<>(touched.size());
@@ -50,11 +48,33 @@ public final class ProductSalesTable {
         exchange.getMessage().setBody(sales);
     }
 
-    private void remove(String orderId, Set<String> touched) {
-        String previous = orderId == null ? null : productOfOrder.remove(orderId);
-        if (previous != null) {
-            ordersOfProduct.merge(previous, -1L, Long::sum);
-            touched.add(previous);
+    private void apply(Message record, Set<String> touched) {
+        String json = record.getBody(String.class);
+        long version = KafkaRecords.version(record);
+        String orderId;
+        String productCode = null;
+        if (json == null) {
+            orderId = record.getHeader(KafkaConstants.KEY, String.class);
+            if (orderId == null) {
+                throw new InvalidRecordException("a tombstone without a key");
+            }
+        } else {
+            EnrichedOrder order = Json.read(json, EnrichedOrder.class);
+            orderId = order.id();
+            productCode = order.productCode();
+        }
+        Counted previous = orders.get(orderId);
+        if (previous != null && version != EnrichedOrderChange.UNKNOWN_VERSION && version < previous.version()) {
+            return; // older than what is counted: a stale or replayed change
+        }
+        if (previous != null && previous.productCode() != null) {
+            ordersOfProduct.merge(previous.productCode(), -1L, Long::sum);
+            touched.add(previous.productCode());
+        }
+        orders.put(orderId, new Counted(productCode, version));
+        if (productCode != null) {
+            ordersOfProduct.merge(productCode, 1L, Long::sum);
+            touched.add(productCode);
         }
     }
 }

@@ -157,7 +157,7 @@ public final class PipelineBenchmark {
                 for (int id = first; id < first + batchSize && id <= orders; id++) {
                     int customer = customerOf(id);
                     batch.add(new EnrichedOrder(id, price(id), product(id), customer, name(customer), age(customer),
-                            membership(customer)));
+                            membership(customer), id));
                 }
                 batches.add(batch);
             }
@@ -498,10 +498,14 @@ public final class PipelineBenchmark {
         }
     }
 
+    /** The position in the source of the changes the benchmark makes up: each after the one before. */
+    private static final java.util.concurrent.atomic.AtomicLong LSN = new java.util.concurrent.atomic.AtomicLong();
+
     private static String change(Map<String, Object> row, String table, long now) {
         Map<String, Object> source = new LinkedHashMap<>();
         source.put("ts_ms", now);
         source.put("table", table);
+        source.put("lsn", LSN.incrementAndGet());
         return Json.write(new ChangeEvent<>(null, row, source, "c", now));
     }
 

@@ -42,7 +42,7 @@ class CustomerTableRoutesTest {
     void forgetsADeletedCustomerAndIgnoresTheTombstone() {
         customers.sendBody(customerChange("r", 1, "Anna Berg", 41, "standard"));
         customers.sendBody("{\"before\":{\"id\":1,\"name\":\"Anna Berg\",\"age\":41,\"membership\":\"standard\"},"
-                           + "\"after\":null,\"source\":{},\"op\":\"d\",\"ts_ms\":1}");
+                           + "\"after\":null,\"source\":{\"lsn\":2},\"op\":\"d\",\"ts_ms\":1}");
         customers.sendBodyAndHeader(null, KafkaConstants.KEY, "{\"id\":1}");
 
         assertFalse(lookup(1).getMessage().getHeader(CaffeineConstants.ACTION_HAS_RESULT, Boolean.class));

@@ -66,6 +66,6 @@ class MeteredRoutesTest {
 
     private static String orderCommittedAt(int id, int customerId, long committed) {
         return OrderEnrichmentRoutesTest.orderChange("c", id, customerId, "10.00", "PEN-05")
-                .replace("\"source\":{}", "\"source\":{\"ts_ms\":" + committed + "}");
+                .replace("\"source\":{", "\"source\":{\"ts_ms\":" + committed + ",");
     }
 }

@@ -32,6 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
                propertyPlaceholderLocations = { "classpath:unit-test.properties", "classpath:application.properties" })
 class OrderEnrichmentRoutesTest {
 
+    /** The position in the source of the changes the tests make up: each one after the one before. */
+    static final java.util.concurrent.atomic.AtomicLong LSN = new java.util.concurrent.atomic.AtomicLong(1000);
+
     static final String ANNA = customerChange("c", 3, "Anna Berg", 41, "standard");
     static final String ENRICHED_7 = "{\"order_id\":7,\"price\":412.50,\"product_code\":\"MUG-02\",\"customer_id\":3,"
                                      + "\"customer_name\":\"Anna Berg\",\"customer_age\":41,"
@@ -141,7 +144,7 @@ class OrderEnrichmentRoutesTest {
         elasticsearch.expectedMessageCount(1);
 
         orders.sendBody("{\"before\":{\"order_id\":7,\"customer_id\":3,\"price\":412.50,\"product_code\":\"MUG-02\"},"
-                        + "\"after\":null,\"source\":{},\"op\":\"d\",\"ts_ms\":1}");
+                        + "\"after\":null,\"source\":{\"lsn\":" + LSN.incrementAndGet() + "},\"op\":\"d\",\"ts_ms\":1}");
 
         MockEndpoint.assertIsSatisfied(kafka, elasticsearch);
         Message tombstone = onlyRecord(kafka);
@@ -297,13 +300,13 @@ class OrderEnrichmentRoutesTest {
     }
 
     static String customerChange(String op, int id, String name, int age, String membership) {
-        return "{\"before\":null,\"after\":{\"id\":%d,\"name\":\"%s\",\"age\":%d,\"membership\":\"%s\"},\"source\":{},\"op\":\"%s\",\"ts_ms\":1}"
-                .formatted(id, name, age, membership, op);
+        return "{\"before\":null,\"after\":{\"id\":%d,\"name\":\"%s\",\"age\":%d,\"membership\":\"%s\"},\"source\":{\"lsn\":%d},\"op\":\"%s\",\"ts_ms\":1}"
+                .formatted(id, name, age, membership, LSN.incrementAndGet(), op);
     }
 
     static String orderChange(String op, int id, int customerId, String price, String productCode) {
-        return "{\"before\":null,\"after\":{\"order_id\":%d,\"customer_id\":%d,\"price\":%s,\"product_code\":\"%s\"},\"source\":{},\"op\":\"%s\",\"ts_ms\":1}"
-                .formatted(id, customerId, price, productCode, op);
+        return "{\"before\":null,\"after\":{\"order_id\":%d,\"customer_id\":%d,\"price\":%s,\"product_code\":\"%s\"},\"source\":{\"lsn\":%d},\"op\":\"%s\",\"ts_ms\":1}"
+                .formatted(id, customerId, price, productCode, LSN.incrementAndGet(), op);
     }
 
     private static Message onlyRecord(MockEndpoint endpoint) {

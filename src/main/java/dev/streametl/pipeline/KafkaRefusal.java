@@ -1,0 +1,51 @@
+package dev.streametl.pipeline;
+
+import java.nio.charset.StandardCharsets;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+
+/**
+ * A record Kafka refuses for good: sending it again can only fail again. Any other failure of a send (a broker away, a
+ * timeout, a leader moving) is Kafka's, and is retried.
+ */
+public final class KafkaRefusal {
+
+    /**
+     * What Kafka answers about the record itself: too large, a topic the pipeline may not write or that cannot exist,
+     * a record the broker finds invalid (a compacted topic and no key), a value the serializer cannot take.
+     */
+    @SuppressWarnings("unchecked")
+    public static final Class<? extends Throwable>[] PERMANENT = new Class[] { RecordTooLargeException.class,
+        TopicAuthorizationException.class, InvalidTopicException.class,
+        org.apache.kafka.common.InvalidRecordException.class, SerializationException.class };
+
+    /** How much of a refused record's value its dead letter keeps: the record was refused for its size, maybe. */
+    public static final int KEPT_CHARS = 64 * 1024;
+    /** Header of a dead letter whose value was cut: the size of the whole value, in characters. */
+    public static final String ORIGINAL_SIZE = "etl.original.size";
+
+    private KafkaRefusal() {
+    }
+
+    /**
+     * Makes the refused record (key, value as far as it fits) a dead letter with the reason ({@link DeadLetter#ERROR}),
+     * the topic it was for, and the route.
+     */
+    public static void deadLetter(Exchange exchange) {
+        DeadLetter.describe(exchange);
+        Message message = exchange.getMessage();
+        Object value = message.getBody();
+        String text = value == null ? null
+                : value instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : value.toString();
+        if (text != null && text.length() > KEPT_CHARS) {
+            message.setHeader(ORIGINAL_SIZE, String.valueOf(text.length()));
+            text = text.substring(0, KEPT_CHARS);
+        }
+        message.setBody(text);
+    }
+}
