@@ -1,5 +1,6 @@
 package dev.streametl.routes;
 
+import dev.streametl.pipeline.BatchFence;
 import dev.streametl.pipeline.ElasticsearchBulk;
 import dev.streametl.pipeline.KafkaRecords;
 import dev.streametl.pipeline.PipelineRoutes;
@@ -30,6 +31,7 @@ public class LoadRoutes extends PipelineRoutes {
 
         from("direct:publish-enriched-orders")
                 .routeId("publish-enriched-orders")
+                .filter(BatchFence::holds) // not a batch the partitions' new owner has loaded again
                 .setBody(method(KafkaRecords.class, "ofEnrichedOrders"))
                 .to("{{etl.load.kafka}}");
     }

@@ -8,7 +8,7 @@ import org.apache.camel.Configuration;
 import org.apache.camel.PropertyInject;
 
 /**
- * The readiness checks of the three servers, as beans: camel-health runs every HealthCheck of the registry, and
+ * The readiness checks of the three servers and of the stages (none stalled), as beans: camel-health runs every HealthCheck of the registry, and
  * camel-main serves the results on {@code /observe/health} (503 and the failing checks while one is DOWN).
  */
 @Configuration
@@ -32,6 +32,10 @@ public class ServiceChecks implements CamelConfiguration {
     String captureSource;
     @PropertyInject("etl.health.capture-grace-ms")
     long captureGraceMillis;
+    @PropertyInject("etl.health.stall-after-ms")
+    long stallAfterMillis;
+    @PropertyInject("camel.component.debezium-postgres.offset-storage-file-name")
+    String offsetsFileName;
     @PropertyInject("etl.kafka.brokers")
     String kafkaBrokers;
     @PropertyInject("etl.elasticsearch.host")
@@ -45,6 +49,12 @@ public class ServiceChecks implements CamelConfiguration {
         Duration captureGrace = captureSource.startsWith("debezium-postgres:") ? Duration.ofMillis(captureGraceMillis) : null;
         return new PostgresCheck(postgresHost, postgresPort, postgresDatabase, postgresUser, postgresPassword, slotName,
                 captureGrace, timeout());
+    }
+
+    @BindToRegistry
+    public StageStallCheck stageStallCheck() {
+        String offsetsFile = captureSource.startsWith("debezium-postgres:") ? offsetsFileName : null;
+        return new StageStallCheck(Duration.ofMillis(stallAfterMillis), offsetsFile);
     }
 
     @BindToRegistry

@@ -64,6 +64,10 @@ public final class AcknowledgedOffsetStore extends FileOffsetBackingStore {
                 return CompletableFuture.failedFuture(e);
             }
         }
-        return super.set(values, callback);
+        Future<Void> saved = super.set(values, callback);
+        if (publications != null) {
+            publications.saved();
+        }
+        return saved;
     }
 }

@@ -25,6 +25,7 @@ public final class CapturePublications {
     private static final Map<Path, CapturePublications> BY_OFFSETS_FILE = new ConcurrentHashMap<>();
 
     private final AtomicLong inFlight = new AtomicLong();
+    private volatile long lastSavedMillis = System.currentTimeMillis();
 
     private CapturePublications() {
     }
@@ -37,7 +38,7 @@ public final class CapturePublications {
     }
 
     /** The count of the capture saving its offsets in this file; null when no capture route writes them. */
-    static CapturePublications of(String offsetsFile) {
+    public static CapturePublications of(String offsetsFile) {
         return BY_OFFSETS_FILE.get(key(offsetsFile));
     }
 
@@ -61,6 +62,16 @@ public final class CapturePublications {
 
     public long inFlight() {
         return inFlight.get();
+    }
+
+    /** Debezium's offsets have just been saved. */
+    void saved() {
+        lastSavedMillis = System.currentTimeMillis();
+    }
+
+    /** How long ago Debezium's offsets were last saved (or this capture started). */
+    public long millisSinceLastSave() {
+        return System.currentTimeMillis() - lastSavedMillis;
     }
 
     /** Waits until every change handed over so far is acknowledged; fails after {@code timeout}. */

@@ -182,10 +182,10 @@ public final class ElasticsearchBulk {
         return bulk == null ? 0 : bulk.stale;
     }
 
-    /** How many documents the finished bulk wrote: all but the ones ES rejected. */
+    /** How many documents the finished bulk wrote: all but the ones ES rejected, found stale, or never took. */
     public static int written(Exchange exchange) {
         ElasticsearchBulk bulk = of(exchange);
-        return bulk == null ? 0 : bulk.size - bulk.rejected.size();
+        return bulk == null ? 0 : bulk.size - bulk.rejected.size() - bulk.pending.size() - bulk.stale;
     }
 
     /** The documents ES rejected, as dead letter messages with ES's reason. */

@@ -38,12 +38,15 @@ public final class HighValueProspect {
             }
             EnrichedOrder order;
             try {
-                order = RecordFault.guard(() -> Json.read(json, EnrichedOrder.class));
+                order = RecordFault.guard(() -> {
+                    EnrichedOrder read = Json.read(json, EnrichedOrder.class);
+                    return test(read) ? read : null;
+                });
             } catch (InvalidRecordException e) {
                 DeadLetter.reject(batch, record, e); // the others of the batch go on
                 continue;
             }
-            if (test(order)) {
+            if (order != null) {
                 Message prospect = new DefaultMessage(batch);
                 prospect.setHeader(KafkaConstants.KEY, order.id());
                 prospect.setBody(json);

@@ -50,9 +50,15 @@ public final class Json {
         return read(json, MAPPER.constructType(type));
     }
 
+    /** Reads a value of the given type; the JSON literal {@code null} is no value of any type, and is rejected too. */
     public static <T> T read(String json, JavaType type) {
         try {
-            return MAPPER.readValue(json, type);
+            T value = MAPPER.readValue(json, type);
+            if (value == null) {
+                throw new InvalidRecordException("the JSON literal null where " + type.getRawClass().getSimpleName()
+                        + " belongs");
+            }
+            return value;
         } catch (JsonProcessingException e) {
             throw new InvalidRecordException(e.getOriginalMessage() + where(e), e);
         }

@@ -44,15 +44,17 @@ public final class KafkaBatch {
             }
         }
         exchange.setProperty(OFFSETS, List.copyOf(lastPerPartition.values()));
+        BatchFence.open(exchange, lastPerPartition.values());
     }
 
     /**
      * Commits the offsets of the batch: for each partition, the offset after its last record. Called once every sink
-     * has acknowledged, so that a crash before this point replays the batch (at least once) and never skips it.
+     * has acknowledged, so that a crash before this point replays the batch (at least once) and never skips it. A
+     * batch its partitions' new owner has loaded again ({@link BatchFence}) is not committed.
      */
     public static void commit(Exchange exchange) {
         List<?> commits = exchange.getProperty(OFFSETS, List.class);
-        if (commits != null) {
+        if (commits != null && BatchFence.holds(exchange)) {
             commits.forEach(commit -> ((KafkaManualCommit) commit).commit());
         }
     }

@@ -71,7 +71,7 @@ public abstract class PipelineRoutes extends RouteBuilder {
      * with its reason. The bulk must have been started ({@code ElasticsearchBulk.ofEnrichedOrders} for instance).
      */
     protected void writeInBulk(ProcessorDefinition<?> route, String endpoint) {
-        route.loopDoWhile(ElasticsearchBulk::hasPending)
+        route.loopDoWhile(e -> ElasticsearchBulk.hasPending(e) && BatchFence.holds(e))
                     .delay(method(ElasticsearchBulk.class, "backoffMillis")).syncDelayed().end()
                     .setBody(method(ElasticsearchBulk.class, "operations"))
                     .doTry()

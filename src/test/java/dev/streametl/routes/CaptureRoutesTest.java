@@ -5,7 +5,14 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import java.time.Duration;
+
 import dev.streametl.App;
+import dev.streametl.pipeline.CapturePublications;
+import dev.streametl.pipeline.DeadLetter;
+import dev.streametl.pipeline.KafkaRefusal;
+import org.apache.camel.Message;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.camel.EndpointInject;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.debezium.DebeziumConstants;
@@ -19,7 +26,9 @@ import org.apache.kafka.connect.data.Struct;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @CamelMainTest(mainClass = App.class,
                propertyPlaceholderLocations = { "classpath:unit-test.properties", "classpath:application.properties" })
@@ -38,6 +47,52 @@ class CaptureRoutesTest {
 
     @EndpointInject("direct:capture")
     ProducerTemplate capture;
+
+    @EndpointInject("mock:dead-letters")
+    MockEndpoint deadLetters;
+
+    @Test
+    void aChangeItCannotMapIsDeadLetteredAndCaptureGoesOn() throws Exception {
+        deadLetters.expectedMessageCount(1);
+        ordersTopic.expectedMessageCount(1);
+
+        capture.sendBodyAndHeaders(42, headers("c", null, 8)); // a row that is not a row
+        capture.sendBodyAndHeaders(order(7, 3, "412.50", "MUG-02"), headers("c", null, 7));
+
+        MockEndpoint.assertIsSatisfied(deadLetters, ordersTopic);
+        Message deadLetter = deadLetters.getExchanges().get(0).getMessage();
+        assertEquals("InvalidRecordException: cannot read a row from java.lang.Integer", deadLetter.getHeader(DeadLetter.ERROR));
+        assertEquals("postgres.public.orders", deadLetter.getHeader(DeadLetter.SOURCE_TOPIC));
+        assertEquals("capture-changes", deadLetter.getHeader(DeadLetter.ROUTE));
+        assertEquals("{\"order_id\":7}", ordersTopic.getExchanges().get(0).getMessage().getHeader(KafkaConstants.KEY));
+    }
+
+    @Test
+    void aChangeKafkaRefusesForGoodIsDeadLetteredAndCountsAsDelivered() throws Exception {
+        String huge = "X".repeat(200_000);
+        ordersTopic.whenExchangeReceived(1, e -> {
+            throw new RecordTooLargeException("The message is 200300 bytes when serialized which is larger than 100000");
+        });
+        ordersTopic.expectedMessageCount(2); // the refused one (tried once), then the next change
+        deadLetters.expectedMessageCount(1);
+        CapturePublications publications = CapturePublications.of(capture.getCamelContext()
+                .resolvePropertyPlaceholders("{{camel.component.debezium-postgres.offset-storage-file-name}}"));
+
+        capture.sendBodyAndHeaders(order(8, 3, "1.00", huge), headers("c", null, 8));
+        capture.sendBodyAndHeaders(order(7, 3, "412.50", "MUG-02"), headers("c", null, 7));
+
+        MockEndpoint.assertIsSatisfied(deadLetters, ordersTopic);
+        Message deadLetter = deadLetters.getExchanges().get(0).getMessage();
+        assertEquals("RecordTooLargeException: The message is 200300 bytes when serialized which is larger than 100000",
+                deadLetter.getHeader(DeadLetter.ERROR));
+        assertEquals("{\"order_id\":8}", deadLetter.getHeader(KafkaConstants.KEY));
+        assertEquals("postgres.public.orders", deadLetter.getHeader(DeadLetter.SOURCE_TOPIC));
+        assertEquals("publish-changes", deadLetter.getHeader(DeadLetter.ROUTE));
+        assertEquals(KafkaRefusal.KEPT_CHARS, deadLetter.getBody(String.class).length());
+        assertTrue(deadLetter.getBody(String.class).startsWith("{\"before\":null,\"after\":{\"order_id\":8,"));
+        assertTrue(Integer.parseInt(deadLetter.getHeader(KafkaRefusal.ORIGINAL_SIZE, String.class)) > 200_000);
+        await().atMost(Duration.ofSeconds(5)).until(() -> publications.inFlight() == 0); // nothing holds the offsets back
+    }
 
     @Test
     void writesTheChangeEnvelopeKeyedByPrimaryKey() throws Exception {
