@@ -357,4 +357,36 @@ final class RealServices implements AutoCloseable {
         }
         services.close();
     }
+
+    /**
+     * Writes raw values to one partition of a topic, in order ("" stays an empty value), keyed "bad-0", "bad-1", ... (a
+     * compacted topic takes no record without a key).
+     */
+    void produce(String topic, int partition, List<String> values) throws Exception {
+        Properties config = new Properties();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka);
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(config, new StringSerializer(),
+                new StringSerializer())) {
+            for (int i = 0; i < values.size(); i++) {
+                producer.send(new ProducerRecord<>(topic, partition, "bad-" + i, values.get(i)));
+            }
+            producer.flush();
+        }
+    }
+
+    /** Asserts two sets of orders by id are equal; when not, the message names only the ids that differ. */
+    static void assertSameOrders(Map<String, JsonNode> expected, Map<String, JsonNode> actual) {
+        if (expected.equals(actual)) {
+            return;
+        }
+        Map<String, String> differences = new TreeMap<>();
+        java.util.Set<String> ids = new java.util.TreeSet<>(expected.keySet());
+        ids.addAll(actual.keySet());
+        for (String id : ids) {
+            if (!java.util.Objects.equals(expected.get(id), actual.get(id))) {
+                differences.put(id, "expected " + expected.get(id) + " but was " + actual.get(id));
+            }
+        }
+        throw new AssertionError(differences.size() + " of " + ids.size() + " orders differ: " + differences);
+    }
 }

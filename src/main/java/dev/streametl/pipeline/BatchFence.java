@@ -11,6 +11,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.component.kafka.KafkaEndpoint;
 import org.apache.camel.component.kafka.consumer.DefaultKafkaManualCommit;
 import org.apache.camel.component.kafka.consumer.KafkaManualCommit;
+import org.apache.camel.support.service.ServiceSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
@@ -105,6 +106,15 @@ public final class BatchFence {
             }
         }
         return false;
+    }
+
+    /** Closes the admin clients of the fences when the pipeline stops (a service of the Camel context). */
+    public static final class Admins extends ServiceSupport {
+        @Override
+        protected void doStop() {
+            ADMINS.values().forEach(admin -> admin.close(Duration.ofSeconds(5)));
+            ADMINS.clear();
+        }
     }
 
     private static Admin admin(String brokers) {

@@ -6,6 +6,7 @@ import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.ProcessorDefinition;
 import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 
 /**
  * Error handling shared by every stage of the pipeline, so that no record is ever dropped:
@@ -44,14 +45,15 @@ public abstract class PipelineRoutes extends RouteBuilder {
         // a batch that took longer than max.poll.interval.ms (an ES outage, say): Kafka has given its partitions to
         // another consumer, so its offsets can never be committed from here. Retrying would keep this consumer from
         // polling, and so from rejoining, forever; dropping the commit lets the partitions' new owner load the batch
-        // again from the last committed offsets (at least once). A rebalance still in progress is only retried, as any
-        // failure: it usually ends with the partitions still ours, and the commit goes through.
-        onException(CommitFailedException.class)
+        // again from the last committed offsets (at least once, and every write carries its version). The same for a
+        // rebalance in progress: it cannot end before this consumer polls again, so retrying the commit only holds it
+        // up (for up to max.poll.interval.ms, after which the group goes on without this consumer)
+        onException(CommitFailedException.class, RebalanceInProgressException.class)
                 .maximumRedeliveries(0)
                 .handled(true)
                 .logExhausted(false)
-                .log(LoggingLevel.WARN, "Offsets of a batch in ${routeId} not committed: its partitions went to another"
-                        + " consumer while it was processed (${exception.message}); it will be loaded again");
+                .log(LoggingLevel.WARN, "Offsets of a batch in ${routeId} not committed: its consumer group was"
+                        + " rebalanced while it was processed (${exception.message}); it will be loaded again");
 
         onException(InvalidRecordException.class, JacksonException.class)
                 .maximumRedeliveries(0) // retrying cannot fix a malformed record
