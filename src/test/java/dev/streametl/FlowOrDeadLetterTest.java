@@ -193,7 +193,7 @@ class FlowOrDeadLetterTest {
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
                 .untilAsserted(() -> RealServices.assertSameOrders(real.sqlJoin(), real.documents("enriched_orders")));
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
-                .untilAsserted(() -> RealServices.assertSameOrders(real.sqlJoin(), real.latest("enriched_orders")));
+                .untilAsserted(() -> RealServices.assertSameOrders(real.sqlJoin(), latestEnrichedOrders()));
         awaitHealthUp();
     }
 
@@ -210,6 +210,22 @@ class FlowOrDeadLetterTest {
         pipeline.getCamelContext().createProducerTemplate().sendBody("direct:index-enriched-orders", List.of(stale));
 
         assertNull(real.documents("enriched_orders").get("50"), "a write older than the delete must not bring the order back");
+    }
+
+    /** The last record of each order on the enriched orders topic (the bad records of the first test left out). */
+    private Map<String, JsonNode> latestEnrichedOrders() {
+        Map<String, JsonNode> latest = new java.util.TreeMap<>();
+        for (ConsumerRecord<String, String> record : real.records("enriched_orders")) {
+            if (record.key() == null || record.key().startsWith("bad-")) {
+                continue;
+            }
+            if (record.value() == null) {
+                latest.remove(record.key());
+            } else {
+                latest.put(record.key(), RealServices.tree(record.value()));
+            }
+        }
+        return latest;
     }
 
     /** Updates random orders of the sample (1 to 49) as fast as a client does, until told to stop. */
