@@ -10,7 +10,6 @@ import dev.streametl.pipeline.CustomerUpdates;
 import dev.streametl.pipeline.PipelineRoutes;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.caffeine.CaffeineConstants;
-import org.apache.camel.component.es.ElasticsearchConstants;
 
 /**
  * Stage 2, customer table: the latest row of every customer, by id, in a Caffeine cache that the order enrichment
@@ -63,8 +62,7 @@ public class CustomerTableRoutes extends PipelineRoutes {
                     .loopDoWhile(CustomerRewrite::mayHaveMore)
                         .choice()
                             .when(method(updates, "refresh"))
-                                .setBody(method(CustomerRewrite.class, "staleOrdersQuery"))
-                                .setHeader(ElasticsearchConstants.PARAM_SIZE, constant(CustomerRewrite.PAGE))
+                                .process(e -> e.getMessage().setBody(CustomerRewrite.staleOrdersSearch(e, updates.indexName())))
                                 .to("{{etl.enrich.indexed-orders}}")
                                 .setBody(method(CustomerRewrite.class, "rewrite"))
                                 .to("direct:load-enriched-orders")

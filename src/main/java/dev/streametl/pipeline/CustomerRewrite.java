@@ -1,9 +1,11 @@
 package dev.streametl.pipeline;
 
+import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import co.elastic.clients.elasticsearch.core.SearchRequest;
 import co.elastic.clients.elasticsearch.core.search.Hit;
 import co.elastic.clients.elasticsearch.core.search.HitsMetadata;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -36,14 +38,20 @@ public final class CustomerRewrite {
         exchange.setProperty(MORE, false);
     }
 
-    /** The query for the customer's orders that do not show the customer's current fields (Query DSL JSON). */
-    public static String staleOrdersQuery(Exchange exchange) {
+    /**
+     * The search for the customer's orders that do not show the customer's current fields: a page of them, each with
+     * its version (the rewrite writes it back at that version, so that it loses to any newer change of the order).
+     */
+    public static SearchRequest.Builder staleOrdersSearch(Exchange exchange, String indexName) {
         Customer customer = exchange.getProperty(CUSTOMER, Customer.class);
         List<Object> current = List.of(equal("customer_name", customer.name()), equal("customer_age", customer.age()),
                 equal("customer_membership", customer.membership()));
-        return Json.write(Map.of("bool", Map.of(
+        String query = Json.write(Map.of("bool", Map.of(
                 "filter", List.of(Map.of("term", Map.of("customer_id", customer.id()))),
                 "must_not", List.of(Map.of("bool", Map.of("filter", current))))));
+        SearchRequest.Builder search = new SearchRequest.Builder().size(PAGE).version(true)
+                .query(q -> q.withJson(new StringReader(query)));
+        return indexName == null ? search : search.index(indexName);
     }
 
     private static Object equal(String field, Object value) {

@@ -39,14 +39,17 @@ public final class CustomerUpdates {
 
     private final Mode mode;
     private final String refreshUrl;
+    /** The index the enriched orders are searched in; null when the search endpoint is not Elasticsearch (tests). */
+    private final String indexName;
     private final Semaphore writes = new Semaphore(1);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     /** Whether enriched orders may have been written since the last refresh. */
     private volatile boolean written = true;
 
-    private CustomerUpdates(Mode mode, String refreshUrl) {
+    private CustomerUpdates(Mode mode, String refreshUrl, String indexName) {
         this.mode = mode;
         this.refreshUrl = refreshUrl;
+        this.indexName = indexName;
     }
 
     /** The one instance of the pipeline, shared by the routes that enrich orders and the customer table. */
@@ -56,12 +59,14 @@ public final class CustomerUpdates {
             Mode mode = parse(context.resolvePropertyPlaceholders("{{etl.enrich.customer-updates}}"));
             Endpoint indexedOrders = context.getEndpoint(context.resolvePropertyPlaceholders("{{etl.enrich.indexed-orders}}"));
             String refreshUrl = null;
+            String indexName = null;
             if (indexedOrders instanceof ElasticsearchEndpoint elasticsearch) {
                 String host = context.resolvePropertyPlaceholders("{{camel.component.elasticsearch.host-addresses}}")
                         .split(",")[0].trim();
-                refreshUrl = "http://" + host + "/" + elasticsearch.getConfiguration().getIndexName() + "/_refresh";
+                indexName = elasticsearch.getConfiguration().getIndexName();
+                refreshUrl = "http://" + host + "/" + indexName + "/_refresh";
             }
-            updates = new CustomerUpdates(mode, refreshUrl);
+            updates = new CustomerUpdates(mode, refreshUrl, indexName);
             context.getRegistry().bind(REGISTRY_NAME, updates);
             LOG.info("Customer updates: {}", mode == Mode.CURRENT
                     ? "current (a customer update rewrites the customer's enriched orders)"
@@ -77,6 +82,11 @@ public final class CustomerUpdates {
             default -> throw new IllegalArgumentException(
                     "etl.enrich.customer-updates must be as-of-order or current, not '" + value + "'");
         };
+    }
+
+    /** The index the enriched orders are searched in, or null when the search endpoint is not Elasticsearch. */
+    public String indexName() {
+        return indexName;
     }
 
     public boolean isCurrent() {
