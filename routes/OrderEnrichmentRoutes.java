@@ -31,7 +31,7 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
         from("{{etl.orders.source}}")
                 .routeId(ROUTE_ID)
                 .autoStartup(false) // started by the customer table once it has caught up (CustomerTableRoutes)
-                .process(updates::holdWrites) // current mode: no customer rewrite while the batch is enriched and loaded
+                .process(updates::trackBatch) // current mode: rewrites wait for the batches that may have joined an old row
                 .process(KafkaBatch::rememberOffsets)
                 .process(CustomerWait::startBatch) // its orders share one wait for late customers
                 .split(method(KafkaBatch.class, "records"), new EnrichedOrderBatch())

@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Holds the order enrichment back until the customer table has caught up: at start-up it notes where the customers
- * topic ends, and starts the gated route only once the customer table has applied every record up to there. Orders
- * are then never joined with a half-rebuilt table (an old version of a customer, or none at all).
+ * topic ends, and starts the gated routes (the order enrichment, and what joins orders with the table beside it) only
+ * once the customer table has applied every record up to there. Orders are then never joined with a half-rebuilt table
+ * (an old version of a customer, or none at all).
  * <p>
  * A customer source that is not a Kafka topic (direct: in tests) has nothing to catch up with: the gate opens at once.
  */
@@ -33,7 +34,7 @@ public final class CustomerTableCatchUp implements StartupListener {
     private static final Logger LOG = LoggerFactory.getLogger(CustomerTableCatchUp.class);
 
     private final String customerSourceUri;
-    private final String gatedRouteId;
+    private final List<String> gatedRouteIds;
     private final long startedAt = System.currentTimeMillis();
     private CamelContext context;
     /** The offset of the last record applied, per partition. */
@@ -45,11 +46,11 @@ public final class CustomerTableCatchUp implements StartupListener {
 
     /**
      * @param customerSourceUri the endpoint the customer table reads
-     * @param gatedRouteId      the route to start once the table has caught up (declared with autoStartup false)
+     * @param gatedRouteIds     the routes to start once the table has caught up (declared with autoStartup false)
      */
-    public CustomerTableCatchUp(String customerSourceUri, String gatedRouteId) {
+    public CustomerTableCatchUp(String customerSourceUri, String... gatedRouteIds) {
         this.customerSourceUri = customerSourceUri;
-        this.gatedRouteId = gatedRouteId;
+        this.gatedRouteIds = List.of(gatedRouteIds);
     }
 
     /** Once every route runs: notes where the customers topic ends now, and opens the gate if already there. */
@@ -101,17 +102,19 @@ public final class CustomerTableCatchUp implements StartupListener {
             return;
         }
         open = true;
-        LOG.info("Customer table caught up ({} changes applied in {} ms): starting route {}", applied,
-                System.currentTimeMillis() - startedAt, gatedRouteId);
+        LOG.info("Customer table caught up ({} changes applied in {} ms): starting routes {}", applied,
+                System.currentTimeMillis() - startedAt, gatedRouteIds);
         // not on the consumer thread of the customer table, which must go on reading
         CamelContext camel = context;
         Thread starter = new Thread(() -> {
-            try {
-                camel.getRouteController().startRoute(gatedRouteId);
-            } catch (Exception e) {
-                LOG.error("Cannot start route {}", gatedRouteId, e);
+            for (String routeId : gatedRouteIds) {
+                try {
+                    camel.getRouteController().startRoute(routeId);
+                } catch (Exception e) {
+                    LOG.error("Cannot start route {}", routeId, e);
+                }
             }
-        }, "start-" + gatedRouteId);
+        }, "start-gated-routes");
         starter.setDaemon(true);
         starter.start();
     }

@@ -7,7 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.concurrent.Semaphore;
+import java.util.TreeSet;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.Endpoint;
@@ -25,10 +25,13 @@ import org.slf4j.LoggerFactory;
  * <li>{@code current}: the customer's already-indexed orders are rewritten with the new customer fields (search +
  * bulk) and emitted again, so that once the pipeline is idle the index equals the join of the final tables.</li>
  * </ul>
- * In {@code current} mode, an order batch (lookups and writes) and a rewrite never interleave: each holds the writes
- * of enriched orders until it is done. A batch either looks its customers up after an update was put in the table,
- * or is written before the rewrite searches for the customer's orders (after a refresh, so the search sees it).
- * The customer table itself never waits for a batch: an order waiting for its customer does not hold up the table.
+ * In {@code current} mode the customer table never waits: a customer is in the table as soon as its change is read,
+ * and the rewrites happen beside it, batched ({@link CustomerRewrite}, driven by {@link CustomerBacklog}). What keeps
+ * a rewrite right without a lock: an order batch started after a customer was put in the table looks that customer up
+ * as it is now; only a batch started before may write the customer's old fields. So a rewrite first waits until every
+ * order batch started before its customers were applied is done ({@link #awaitBatchesUpTo(long)}), then makes the
+ * index searchable ({@link #refresh()}) and searches: every stale order is there to be found. The batches never wait
+ * for a rewrite, and a batch waiting for a customer never holds up the table that will bring it.
  */
 public final class CustomerUpdates {
 
@@ -39,14 +42,18 @@ public final class CustomerUpdates {
 
     private final Mode mode;
     private final String refreshUrl;
-    private final Semaphore writes = new Semaphore(1);
+    /** The index the enriched orders are searched in; null when the search endpoint is not Elasticsearch (tests). */
+    private final String indexName;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    /** Whether enriched orders may have been written since the last refresh. */
-    private volatile boolean written = true;
+    /** Order batches started so far (current mode): the number of the last one. */
+    private long batchesStarted;
+    /** The numbers of the order batches not done yet. */
+    private final TreeSet<Long> batchesInFlight = new TreeSet<>();
 
-    private CustomerUpdates(Mode mode, String refreshUrl) {
+    private CustomerUpdates(Mode mode, String refreshUrl, String indexName) {
         this.mode = mode;
         this.refreshUrl = refreshUrl;
+        this.indexName = indexName;
     }
 
     /** The one instance of the pipeline, shared by the routes that enrich orders and the customer table. */
@@ -56,12 +63,14 @@ public final class CustomerUpdates {
             Mode mode = parse(context.resolvePropertyPlaceholders("{{etl.enrich.customer-updates}}"));
             Endpoint indexedOrders = context.getEndpoint(context.resolvePropertyPlaceholders("{{etl.enrich.indexed-orders}}"));
             String refreshUrl = null;
+            String indexName = null;
             if (indexedOrders instanceof ElasticsearchEndpoint elasticsearch) {
                 String host = context.resolvePropertyPlaceholders("{{camel.component.elasticsearch.host-addresses}}")
                         .split(",")[0].trim();
-                refreshUrl = "http://" + host + "/" + elasticsearch.getConfiguration().getIndexName() + "/_refresh";
+                indexName = elasticsearch.getConfiguration().getIndexName();
+                refreshUrl = "http://" + host + "/" + indexName + "/_refresh";
             }
-            updates = new CustomerUpdates(mode, refreshUrl);
+            updates = new CustomerUpdates(mode, refreshUrl, indexName);
             context.getRegistry().bind(REGISTRY_NAME, updates);
             LOG.info("Customer updates: {}", mode == Mode.CURRENT
                     ? "current (a customer update rewrites the customer's enriched orders)"
@@ -79,47 +88,72 @@ public final class CustomerUpdates {
         };
     }
 
+    /** The index the enriched orders are searched in, or null when the search endpoint is not Elasticsearch. */
+    public String indexName() {
+        return indexName;
+    }
+
     public boolean isCurrent() {
         return mode == Mode.CURRENT;
     }
 
     /**
-     * In current mode, holds the writes of enriched orders until this exchange (an order batch, a rewrite) is
-     * complete; does nothing in as-of-order mode.
+     * In current mode, notes an order batch (its lookups and writes) until this exchange is complete, for the rewrites
+     * that must wait for it ({@link #awaitBatchesUpTo(long)}); does nothing in as-of-order mode. Never waits.
      */
-    public void holdWrites(Exchange exchange) {
+    public void trackBatch(Exchange exchange) {
         if (mode != Mode.CURRENT) {
             return;
         }
-        writes.acquireUninterruptibly();
-        written = true;
+        long batch;
+        synchronized (this) {
+            batch = ++batchesStarted;
+            batchesInFlight.add(batch);
+        }
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onDone(Exchange done) {
-                writes.release();
+                synchronized (CustomerUpdates.this) {
+                    batchesInFlight.remove(batch);
+                    CustomerUpdates.this.notifyAll();
+                }
             }
         });
     }
 
+    /** The number of the last order batch started: every batch started later looks customers up after this moment. */
+    public synchronized long batchesStarted() {
+        return batchesStarted;
+    }
+
+    /** Waits until every order batch up to this number is done (loaded, or given up). */
+    public synchronized void awaitBatchesUpTo(long batch) throws InterruptedException {
+        long since = System.currentTimeMillis();
+        while (!batchesInFlight.isEmpty() && batchesInFlight.first() <= batch) {
+            wait(1000);
+            if (System.currentTimeMillis() - since > 60_000) {
+                LOG.info("A customer rewrite still waits for order batch {} to be done", batchesInFlight.first());
+                since = System.currentTimeMillis();
+            }
+        }
+    }
+
     /**
-     * Makes every write so far visible to search (only when something may have been written since the last time).
+     * Makes every write so far visible to search.
      *
      * @return false when the index does not exist yet (nothing to rewrite), true otherwise
      */
     public boolean refresh() throws IOException, InterruptedException {
-        if (refreshUrl == null || !written) {
+        if (refreshUrl == null) {
             return true;
         }
-        written = false;
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(refreshUrl))
                 .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() == 404) {
-            written = true;
             return false;
         }
         if (response.statusCode() != 200) {
-            written = true;
             throw new IOException("Elasticsearch refresh failed (HTTP " + response.statusCode() + "): " + response.body());
         }
         return true;
