@@ -125,7 +125,7 @@ class ChaosTest {
                 }
                 db.commit();
                 changes.addAndGet(5);
-                Thread.sleep(10); // the pace of the load, not a wait for a result
+                Thread.sleep(30); // the pace of the load (about 150 changes a second), not a wait for a result
             }
         } catch (Exception e) {
             throw new IllegalStateException(e);

@@ -209,18 +209,30 @@ final class RealServices implements AutoCloseable {
         return rows;
     }
 
-    /** The documents of an index, by id (none if the index does not exist). */
+    /** The documents of an index, by id (none if the index does not exist), all of them: read by scroll. */
     Map<String, JsonNode> documents(String index) throws IOException, InterruptedException {
         http.send(HttpRequest.newBuilder(URI.create(elasticsearch + "/" + index + "/_refresh"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                URI.create(elasticsearch + "/" + index + "/_search?size=10000")).build(),
-                HttpResponse.BodyHandlers.ofString());
         Map<String, JsonNode> documents = new TreeMap<>();
-        if (response.statusCode() == 200) {
-            for (JsonNode hit : tree(response.body()).path("hits").path("hits")) {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                URI.create(elasticsearch + "/" + index + "/_search?scroll=1m&size=5000&sort=_doc")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            return documents;
+        }
+        JsonNode page = tree(response.body());
+        while (page.path("hits").path("hits").size() > 0) {
+            for (JsonNode hit : page.path("hits").path("hits")) {
                 documents.put(hit.get("_id").asText(), hit.get("_source"));
             }
+            String scroll = "{\"scroll\":\"1m\",\"scroll_id\":\"" + page.path("_scroll_id").asText() + "\"}";
+            page = tree(http.send(HttpRequest.newBuilder(URI.create(elasticsearch + "/_search/scroll"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(scroll)).build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
+        }
+        if (page.hasNonNull("_scroll_id")) {
+            http.send(HttpRequest.newBuilder(URI.create(elasticsearch + "/_search/scroll/" + page.path("_scroll_id").asText()))
+                    .DELETE().build(), HttpResponse.BodyHandlers.discarding());
         }
         return documents;
     }

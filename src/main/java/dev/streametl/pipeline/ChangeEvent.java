@@ -65,9 +65,6 @@ public record ChangeEvent<T>(T before, T after, Map<String, Object> source, Stri
         }
         JavaType type = Json.MAPPER.getTypeFactory().constructParametricType(ChangeEvent.class, rowType);
         ChangeEvent<T> event = Json.read(json, type);
-        if (event == null) {
-            throw new InvalidRecordException("not a change record: " + json.trim());
-        }
         if (!OPERATIONS.contains(event.op())) {
             throw new InvalidRecordException("unknown operation '" + event.op() + "' (expected one of c, r, u, d)");
         }

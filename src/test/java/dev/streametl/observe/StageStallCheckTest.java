@@ -22,17 +22,15 @@ class StageStallCheckTest {
         CountDownLatch serverBack = new CountDownLatch(1);
         try (CamelContext camel = new DefaultCamelContext()) {
             camel.getInflightRepository().setInflightBrowseEnabled(true);
-            camel.addRoutes(new RouteBuilder() {
-                @Override
-                public void configure() {
-                    errorHandler(defaultErrorHandler().maximumRedeliveries(-1).redeliveryDelay(20));
-                    from("direct:load").routeId("load-somewhere")
-                            .process(e -> {
-                                if (serverBack.getCount() > 0) {
-                                    throw new java.net.ConnectException("Connection refused");
-                                }
-                            });
-                }
+            // a lambda, not a RouteBuilder of this package: the pipeline's package scan would take that one up
+            RouteBuilder.addRoutes(camel, routes -> {
+                routes.errorHandler(routes.defaultErrorHandler().maximumRedeliveries(-1).redeliveryDelay(20));
+                routes.from("direct:load").routeId("load-somewhere")
+                        .process(e -> {
+                            if (serverBack.getCount() > 0) {
+                                throw new java.net.ConnectException("Connection refused");
+                            }
+                        });
             });
             camel.start();
             StageStallCheck check = new StageStallCheck(Duration.ofMillis(300), null);

@@ -111,7 +111,7 @@ class CustomerTableRoutesTest {
     static Stream<Arguments> poison() {
         String good = customerChange("c", 5, "Bo", 20, "standard");
         return Stream.of(
-                Arguments.of("the JSON literal null", "null", "not a change record"),
+                Arguments.of("the JSON literal null", "null", "the JSON literal null where ChangeEvent belongs"),
                 Arguments.of("an empty value", "", "empty change record"),
                 Arguments.of("a missing id", good.replace("\"id\":5,", ""), "id"),
                 Arguments.of("a null id", good.replace("\"id\":5", "\"id\":null"), "id"),
