@@ -29,6 +29,8 @@ public class CustomerTableRoutes extends PipelineRoutes {
 
     static final String FOLLOW_ROUTE_ID = "follow-customer-changes";
     static final String UNMATCHED_ROUTE_ID = "keep-unmatched-orders";
+    /** How long one tick of the backlog timer works off passes before it lets the next tick go on. */
+    private static final long PASSES_MILLIS = 10_000;
 
     @Override
     protected void routes() throws Exception {
@@ -76,7 +78,9 @@ public class CustomerTableRoutes extends PipelineRoutes {
         from("{{etl.customers.backlog-timer}}")
                 .routeId(FOLLOW_ROUTE_ID)
                 .autoStartup(false) // with the order enrichment, once the customer table has caught up
-                .loopDoWhile(method(backlog, "hasWork"))
+                // passes until the backlog is done, for a few seconds at most: the next tick goes on (a stage that
+                // holds one exchange for minutes would look stalled)
+                .loopDoWhile(e -> backlog.hasWork() && e.getClock().elapsed() < PASSES_MILLIS)
                     .setBody(method(backlog, "next"))
                     // current mode: an order batch that may have joined the old rows must be written before the search
                     .process(e -> updates.awaitBatchesUpTo(pass(e).batchesBefore()))
