@@ -367,7 +367,12 @@ final class RealServices implements AutoCloseable {
      * a test that counts exactly must see that. On timeout, says what the value was.
      */
     static <T> void awaitSettled(T expected, java.util.concurrent.Callable<T> value, Duration atMost) {
-        org.awaitility.Awaitility.await().atMost(atMost).pollInterval(Duration.ofMillis(250)).during(Duration.ofSeconds(2))
+        awaitSettled(expected, value, atMost, Duration.ofMillis(250));
+    }
+
+    /** {@link #awaitSettled(Object, java.util.concurrent.Callable, Duration)}, polling less often (thousands of documents). */
+    static <T> void awaitSettled(T expected, java.util.concurrent.Callable<T> value, Duration atMost, Duration pollInterval) {
+        org.awaitility.Awaitility.await().atMost(atMost).pollInterval(pollInterval).during(Duration.ofSeconds(2))
                 .untilAsserted(() -> org.junit.jupiter.api.Assertions.assertEquals(expected, value.call()));
     }
 
