@@ -400,5 +400,125 @@ final class RealServices implements AutoCloseable {
             }
         }
         throw new AssertionError(differences.size() + " of " + ids.size() + " orders differ: " + differences);
+    // Added for the test harness (issue 10). Names outside java.lang are written out in full, so that the imports above
+    // stay as they are and merges with changes there stay clean.
+
+    /**
+     * Awaits until {@code value} gives {@code expected} and keeps giving it for 2 s, within {@code atMost}: a count or a
+     * set of documents read the moment it is reached may still move on (a batch that runs again, a late duplicate), and
+     * a test that counts exactly must see that. On timeout, says what the value was.
+     */
+    static <T> void awaitSettled(T expected, java.util.concurrent.Callable<T> value, Duration atMost) {
+        awaitSettled(expected, value, atMost, Duration.ofMillis(250));
+    }
+
+    /** {@link #awaitSettled(Object, java.util.concurrent.Callable, Duration)}, polling less often (thousands of documents). */
+    static <T> void awaitSettled(T expected, java.util.concurrent.Callable<T> value, Duration atMost, Duration pollInterval) {
+        org.awaitility.Awaitility.await().atMost(atMost).pollInterval(pollInterval).during(Duration.ofSeconds(2))
+                .untilAsserted(() -> org.junit.jupiter.api.Assertions.assertEquals(expected, value.call()));
+    }
+
+    /** Awaits a value that has stopped moving, the same on every poll for 2 s, within {@code atMost}; returns it. */
+    @SuppressWarnings("unchecked")
+    static <T> T awaitStable(java.util.concurrent.Callable<T> value, Duration atMost) {
+        Object none = new Object();
+        java.util.concurrent.atomic.AtomicReference<Object> last = new java.util.concurrent.atomic.AtomicReference<>(none);
+        org.awaitility.Awaitility.await().atMost(atMost).pollInterval(Duration.ofMillis(250)).during(Duration.ofSeconds(2))
+                .until(() -> {
+                    Object now = value.call();
+                    return java.util.Objects.equals(last.getAndSet(now), now);
+                });
+        return (T) last.get();
+    }
+
+    /**
+     * {@link #records(String)} within a time limit: a topic that cannot be read to its end fails the test, saying where
+     * it stopped, instead of hanging it.
+     */
+    List<ConsumerRecord<String, String>> records(String topic, Duration atMost) {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        Properties config = new Properties();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka);
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        config.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(atMost.toMillis()));
+        List<ConsumerRecord<String, String>> records = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
+                new StringDeserializer())) {
+            var partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                if (System.nanoTime() > deadline) {
+                    Map<TopicPartition, Long> positions = new TreeMap<>(java.util.Comparator.comparing(TopicPartition::toString));
+                    partitions.forEach(p -> positions.put(p, consumer.position(p)));
+                    throw new AssertionError(topic + " not read to its end within " + atMost + ": at " + positions
+                                             + ", the end at " + end);
+                }
+                consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+            }
+        }
+        return records;
+    }
+
+    /** {@link #latest(String)} within a time limit, as {@link #records(String, Duration)} reads. */
+    Map<String, JsonNode> latest(String topic, Duration atMost) {
+        Map<String, JsonNode> latest = new TreeMap<>();
+        for (ConsumerRecord<String, String> record : records(topic, atMost)) {
+            if (record.value() == null) {
+                latest.remove(record.key());
+            } else {
+                latest.put(record.key(), tree(record.value()));
+            }
+        }
+        return latest;
+    }
+
+    /** What {@link #sqlJoin()} gives, from a PostgreSQL these tests did not start (the one Camel JBang starts itself). */
+    static Map<String, JsonNode> sqlJoinAt(String jdbcUrl) throws Exception {
+        Map<String, JsonNode> rows = new TreeMap<>();
+        try (Connection db = DriverManager.getConnection(jdbcUrl, "postgres", "postgres");
+             Statement sql = db.createStatement(); ResultSet join = sql.executeQuery(JOIN)) {
+            while (join.next()) {
+                Order order = new Order(join.getInt("order_id"), join.getInt("customer_id"), join.getBigDecimal("price"),
+                        join.getString("product_code"));
+                Customer customer = new Customer(order.customerId(), join.getString("name"),
+                        (Integer) join.getObject("age"), join.getString("membership"));
+                rows.put(String.valueOf(order.orderId()), tree(Json.write(EnrichedOrder.of(order, customer))));
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * What {@link #documents(String)} gives, from an Elasticsearch these tests did not start (the one Camel JBang starts
+     * itself): the documents of an index by id, none while the index or the server is not there.
+     */
+    static Map<String, JsonNode> documentsAt(String elasticsearchUrl, String index) throws IOException {
+        Map<String, JsonNode> documents = new TreeMap<>();
+        try {
+            elasticsearchCall("POST", elasticsearchUrl + "/" + index + "/_refresh");
+            String response = elasticsearchCall("GET", elasticsearchUrl + "/" + index + "/_search?size=10000");
+            for (JsonNode hit : tree(response).path("hits").path("hits")) {
+                documents.put(hit.get("_id").asText(), hit.get("_source"));
+            }
+        } catch (java.net.ConnectException | java.io.FileNotFoundException notThereYet) {
+            // the server is still starting, or the index not created yet
+        }
+        return documents;
+    }
+
+    /** One HTTP call with time limits (HttpURLConnection: no client threads left behind by a test that polls). */
+    private static String elasticsearchCall(String method, String url) throws IOException {
+        java.net.HttpURLConnection call = (java.net.HttpURLConnection) URI.create(url).toURL().openConnection();
+        call.setRequestMethod(method);
+        call.setConnectTimeout(5_000);
+        call.setReadTimeout(30_000);
+        try (java.io.InputStream body = call.getInputStream()) {
+            return new String(body.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } finally {
+            call.disconnect();
+        }
     }
 }

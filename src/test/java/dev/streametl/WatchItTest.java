@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -40,6 +41,7 @@ class WatchItTest {
 
     private static final Logger LOG = LoggerFactory.getLogger(WatchItTest.class);
     private static final String PASSWORD = "watch-it-" + System.nanoTime();
+    private static final String ENRICHMENT_GROUP = "etl-order-enrichment";
 
     @TempDir
     static Path tempDir;
@@ -85,7 +87,11 @@ class WatchItTest {
     void metricsMoveWhileOrdersFlow() throws Exception {
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
                 .until(() -> value(metrics(), "etl_orders_indexed_total") >= 50);
-        String before = metrics();
+        // exact counts only once the enrichment's consumers have settled: a rebalance that moves a partition mid-batch
+        // has its new owner enrich that batch again (at least once), which would count twice
+        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+                .until(() -> real.groupIsSettled(ENRICHMENT_GROUP, 3));
+        String before = settledMetrics();
         assertEquals(50, value(before, "etl_changes_captured_total{op=\"r\",table=\"orders\""), before);
         assertEquals(12, value(before, "etl_changes_captured_total{op=\"r\",table=\"customers\""), before);
         assertEquals(50, value(before, "etl_orders_enriched_total"));
@@ -103,7 +109,7 @@ class WatchItTest {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
                 .until(() -> value(metrics(), "etl_orders_unmatched_total") == 1
                              && value(metrics(), "etl_orders_indexed_total") >= value(before, "etl_orders_indexed_total") + 20);
-        String after = metrics();
+        String after = settledMetrics();
         assertEquals(21, value(after, "etl_changes_captured_total{op=\"c\",table=\"orders\""), after);
         assertEquals(value(before, "etl_orders_enriched_total") + 20, value(after, "etl_orders_enriched_total"));
         assertEquals(1, value(after, "etl_dead_letters_total{route=\"enrich-order\""), after);
@@ -177,6 +183,16 @@ class WatchItTest {
         HttpResponse<String> response = get("/observe/metrics");
         assertEquals(200, response.statusCode());
         return response.body();
+    }
+
+    /** The metrics once the pipeline's counts ({@code etl_*_total}, {@code etl_*_count}) have stopped moving. */
+    private String settledMetrics() {
+        AtomicReference<String> last = new AtomicReference<>();
+        RealServices.awaitStable(() -> {
+            last.set(metrics());
+            return last.get().lines().filter(line -> line.matches("etl_\\w+_(total|count)(\\{.*})? .*")).toList();
+        }, Duration.ofSeconds(60));
+        return last.get();
     }
 
     /**
