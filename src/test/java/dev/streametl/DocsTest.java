@@ -31,10 +31,13 @@ class DocsTest {
     /** A name in backticks, with the shorthand of the tables: {@code `etl.a.b` / `.c`} also names {@code etl.a.c}. */
     private static final Pattern NAME = Pattern.compile("`((?:etl|camel)\\.[a-z0-9.*-]+)`((?:\\s*/\\s*`\\.[a-z0-9-]+`)*)");
     private static final Pattern SHORT = Pattern.compile("`\\.([a-z0-9-]+)`");
-    /** What the pipeline writes under etl.* that is not a property: record headers, and the dead letter topic. */
+    /**
+     * What the docs name under etl.* that is not a property of the pipeline: the headers it writes, the dead letter
+     * topic, and the settings of bin/hawtio's launcher (where to find the pipeline's Jolokia).
+     */
     private static final Set<String> NOT_PROPERTIES = Set.of(DeadLetter.ERROR, DeadLetter.SOURCE_TOPIC,
             DeadLetter.SOURCE_PARTITION, DeadLetter.SOURCE_OFFSET, DeadLetter.ROUTE, KafkaRecords.VERSION,
-            KafkaRefusal.ORIGINAL_SIZE, ElasticsearchBulk.INDEX, "etl.dlq");
+            KafkaRefusal.ORIGINAL_SIZE, ElasticsearchBulk.INDEX, "etl.dlq", "etl.management.host", "etl.management.port");
 
     @Test
     void everyEtlPropertyIsDocumentedInTheConfigurationReference() throws IOException {

@@ -400,6 +400,8 @@ final class RealServices implements AutoCloseable {
             }
         }
         throw new AssertionError(differences.size() + " of " + ids.size() + " orders differ: " + differences);
+    }
+
     // Added for the test harness (issue 10). Names outside java.lang are written out in full, so that the imports above
     // stay as they are and merges with changes there stay clean.
 
@@ -485,7 +487,7 @@ final class RealServices implements AutoCloseable {
                         join.getString("product_code"));
                 Customer customer = new Customer(order.customerId(), join.getString("name"),
                         (Integer) join.getObject("age"), join.getString("membership"));
-                rows.put(String.valueOf(order.orderId()), tree(Json.write(EnrichedOrder.of(order, customer))));
+                rows.put(String.valueOf(order.orderId()), tree(Json.write(EnrichedOrder.of(order, customer, 0))));
             }
         }
         return rows;
