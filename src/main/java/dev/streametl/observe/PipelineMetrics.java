@@ -32,6 +32,8 @@ import org.apache.camel.support.ExchangeHelper;
  * <li>{@value #INDEXED}: enriched order changes Elasticsearch took (index or delete);</li>
  * <li>{@value #DEAD_LETTERED} {route}: records sent to the dead letter endpoint;</li>
  * <li>{@value #BULK} {route, outcome}: time of each Elasticsearch bulk request;</li>
+ * <li>{@value #RETRIES} {route}: records or batches a stage tried again; {@value #BUSY} {route}: how long a stage has
+ * been on its oldest record or batch in flight (it grows while the stage is stuck);</li>
  * <li>{@value #LAG}, {@value #LAG_LATEST}: from the commit in PostgreSQL (the change's {@code source.ts_ms}) to the
  * enriched order being in Elasticsearch.</li>
  * </ul>
@@ -47,6 +49,8 @@ public final class PipelineMetrics {
     public static final String BULK = "etl.elasticsearch.bulk";
     public static final String LAG = "etl.end.to.end.lag";
     public static final String LAG_LATEST = "etl.end.to.end.lag.latest";
+    public static final String RETRIES = "etl.stage.retries";
+    public static final String BUSY = "etl.stage.busy";
 
     private static final String BULK_STARTED = "etlBulkStartedNanos";
     private static final Duration[] LAG_BUCKETS = seconds(0.25, 0.5, 1, 2, 5, 10, 30, 60, 300);
@@ -136,6 +140,24 @@ public final class PipelineMetrics {
         String route = exchange.getMessage().getHeader(DeadLetter.ROUTE, "unknown", String.class);
         registry.counter(DEAD_LETTERED, "route", route).increment();
         deadLettered.incrementAndGet();
+    }
+
+    /** A stage tries a record or batch again (a write, a send, a commit that failed): counted per route. */
+    public void retried(Exchange exchange) {
+        registry.counter(RETRIES, "route", routeId(exchange)).increment();
+    }
+
+    /**
+     * Watches a stage (route): how long it has been on its oldest record or batch in flight, which grows while it is
+     * stuck (a server away, a write retried) and is 0 when it is idle.
+     */
+    public void watchStage(CamelContext context, String routeId) {
+        Gauge.builder(BUSY, context, camel -> {
+            var oldest = camel.getInflightRepository().oldest(routeId);
+            return oldest == null ? 0.0 : oldest.getDuration() / 1000.0;
+        }).baseUnit("seconds").description("How long the stage has been on its oldest record or batch in flight")
+                .tag("route", routeId).register(registry);
+        registry.counter(RETRIES, "route", routeId); // there, at 0, before the first retry
     }
 
     /** Just before a bulk request is sent. */

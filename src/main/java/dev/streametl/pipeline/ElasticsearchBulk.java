@@ -111,6 +111,11 @@ public final class ElasticsearchBulk {
         return !of(exchange).pending.isEmpty();
     }
 
+    /** Whether the coming attempt sends documents again (some or all of the last attempt's). */
+    public static boolean isRetry(Exchange exchange) {
+        return of(exchange).attempts > 0;
+    }
+
     /** How long to wait before this attempt: nothing the first time, then 0.5 s doubling up to 30 s. */
     public static long backoffMillis(Exchange exchange) {
         int attempts = of(exchange).attempts;

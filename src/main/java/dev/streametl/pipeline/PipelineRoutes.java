@@ -38,6 +38,7 @@ public abstract class PipelineRoutes extends RouteBuilder {
                 .useExponentialBackOff()
                 .backOffMultiplier(2)
                 .maximumRedeliveryDelay(30_000)
+                .onRedelivery(exchange -> metrics.retried(exchange))
                 .logRetryAttempted(true)
                 .retryAttemptedLogLevel(LoggingLevel.WARN)
                 .retryAttemptedLogInterval(1));
@@ -65,6 +66,7 @@ public abstract class PipelineRoutes extends RouteBuilder {
                 .to(DEAD_LETTER);
 
         routes();
+        getRouteCollection().getRoutes().forEach(route -> metrics.watchStage(getContext(), route.getRouteId()));
     }
 
     /**
@@ -74,6 +76,9 @@ public abstract class PipelineRoutes extends RouteBuilder {
      */
     protected void writeInBulk(ProcessorDefinition<?> route, String endpoint) {
         route.loopDoWhile(e -> ElasticsearchBulk.hasPending(e) && BatchFence.holds(e))
+                    .filter(ElasticsearchBulk::isRetry)
+                        .process(metrics::retried)
+                    .end()
                     .delay(method(ElasticsearchBulk.class, "backoffMillis")).syncDelayed().end()
                     .setBody(method(ElasticsearchBulk.class, "operations"))
                     .doTry()

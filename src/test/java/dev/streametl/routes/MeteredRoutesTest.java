@@ -64,6 +64,27 @@ class MeteredRoutesTest {
                 .timer().count());
     }
 
+    @Test
+    void countsEachStagesRetriesAndTellsHowLongItHasBeenOnItsCurrentBatch() throws Exception {
+        CamelContext context = orders.getCamelContext();
+        MeterRegistry registry = context.getRegistry().lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME,
+                MeterRegistry.class);
+        assertEquals(0, registry.get(PipelineMetrics.RETRIES).tag("route", "publish-enriched-orders").counter().count());
+        assertEquals(0, registry.get(PipelineMetrics.BUSY).tag("route", "order-enrichment").gauge().value());
+        kafka.whenExchangeReceived(1, e -> {
+            throw new java.net.ConnectException("Connection refused"); // Kafka away once: the send is retried
+        });
+        kafka.expectedMessageCount(2);
+        customers.sendBody(OrderEnrichmentRoutesTest.ANNA);
+
+        orders.sendBody(orderCommittedAt(7, 3, System.currentTimeMillis()));
+
+        kafka.assertIsSatisfied();
+        assertEquals(1, registry.get(PipelineMetrics.RETRIES).tag("route", "publish-enriched-orders").counter().count());
+        assertEquals(0, registry.get(PipelineMetrics.BUSY).tag("route", "order-enrichment").gauge().value(),
+                "done: nothing in flight");
+    }
+
     private static String orderCommittedAt(int id, int customerId, long committed) {
         return OrderEnrichmentRoutesTest.orderChange("c", id, customerId, "10.00", "PEN-05")
                 .replace("\"source\":{", "\"source\":{\"ts_ms\":" + committed + ",");
