@@ -100,7 +100,7 @@ class PipelineSemanticsTest {
         real.sql("INSERT INTO orders VALUES (1100, 30, 50.00, 'TEE-01')",   // its customer comes a second later
                 "INSERT INTO orders VALUES (1101, 20, 10.00, 'PEN-05')",    // its customer was deleted
                 "INSERT INTO orders VALUES (1102, 31, 12.00, 'PEN-05')");   // its customer never comes
-        Thread.sleep(1000);
+        Thread.sleep(1000); // the scenario: the customer comes a second after its order (not a wait for a result)
         real.sql("INSERT INTO customers VALUES (30, 'Late Comer', 30, 'premium')");
 
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))

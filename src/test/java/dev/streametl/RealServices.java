@@ -195,18 +195,7 @@ final class RealServices implements AutoCloseable {
 
     /** The enriched orders as PostgreSQL itself joins them, by order id. */
     Map<String, JsonNode> sqlJoin() throws Exception {
-        Map<String, JsonNode> rows = new TreeMap<>();
-        try (Connection db = DriverManager.getConnection(jdbcUrl, "postgres", "postgres");
-             Statement sql = db.createStatement(); ResultSet join = sql.executeQuery(JOIN)) {
-            while (join.next()) {
-                Order order = new Order(join.getInt("order_id"), join.getInt("customer_id"), join.getBigDecimal("price"),
-                        join.getString("product_code"));
-                Customer customer = new Customer(order.customerId(), join.getString("name"),
-                        (Integer) join.getObject("age"), join.getString("membership"));
-                rows.put(String.valueOf(order.orderId()), tree(Json.write(EnrichedOrder.of(order, customer, 0))));
-            }
-        }
-        return rows;
+        return sqlJoinAt(jdbcUrl);
     }
 
     /** The documents of an index, by id (none if the index does not exist), all of them: read by scroll. */
@@ -247,24 +236,9 @@ final class RealServices implements AutoCloseable {
         return tree(response.body());
     }
 
-    /** Every record of a topic, partition after partition. */
+    /** Every record of a topic, partition after partition, read within two minutes (or the test fails, saying where). */
     List<ConsumerRecord<String, String>> records(String topic) {
-        Properties config = new Properties();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka);
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        List<ConsumerRecord<String, String>> records = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
-                new StringDeserializer())) {
-            var partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                consumer.poll(Duration.ofMillis(500)).forEach(records::add);
-            }
-        }
-        return records;
+        return records(topic, Duration.ofMinutes(2));
     }
 
     /** The offset after the last record of each partition of a topic, by partition. */
@@ -332,15 +306,7 @@ final class RealServices implements AutoCloseable {
 
     /** The current value of every key of a compacted topic: its latest record, a key whose latest is a tombstone left out. */
     Map<String, JsonNode> latest(String topic) {
-        Map<String, JsonNode> latest = new TreeMap<>();
-        for (ConsumerRecord<String, String> record : records(topic)) {
-            if (record.value() == null) {
-                latest.remove(record.key());
-            } else {
-                latest.put(record.key(), tree(record.value()));
-            }
-        }
-        return latest;
+        return latest(topic, Duration.ofMinutes(2));
     }
 
     /** Writes raw records (key, value) to a topic, in order. */

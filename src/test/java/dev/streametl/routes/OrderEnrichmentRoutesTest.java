@@ -159,7 +159,7 @@ class OrderEnrichmentRoutesTest {
         unmatched.expectedMessageCount(0);
         Thread customerArrives = new Thread(() -> {
             try {
-                Thread.sleep(150);
+                Thread.sleep(150); // the scenario: the customer comes after its order (not a wait for a result)
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
