@@ -6,6 +6,7 @@ import co.elastic.clients.elasticsearch.core.bulk.IndexOperation;
 import dev.streametl.App;
 import dev.streametl.pipeline.DeadLetter;
 import dev.streametl.pipeline.Json;
+import dev.streametl.pipeline.KafkaRecords;
 import org.apache.camel.EndpointInject;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -111,6 +112,30 @@ class InsightsRoutesTest {
                 .getBody(List.class).get(0)).build();
         assertEquals("CAP-03", last.id());
         assertEquals("{\"product_code\":\"CAP-03\",\"order_count\":0}", Json.write(last.document()));
+    }
+
+    @Test
+    void aChangeOlderThanTheOneCountedIsIgnored() throws Exception {
+        salesTopic.expectedMessageCount(3);
+
+        productSales.sendBodyAndHeaders(enriched(1, "10.00", "CAP-03", "standard"), versioned("1", 20));
+        productSales.sendBodyAndHeaders(enriched(1, "10.00", "TEE-01", "standard"), versioned("1", 10)); // stale
+        productSales.sendBodyAndHeaders(null, versioned("1", 15)); // a stale delete
+        productSales.sendBodyAndHeaders(enriched(2, "10.00", "CAP-03", "standard"), versioned("2", 5));
+        productSales.sendBodyAndHeaders(enriched(1, "10.00", "TEE-01", "standard"), versioned("1", 30)); // newer: moves
+
+        salesTopic.assertIsSatisfied();
+        List<String> counts = salesTopic.getExchanges().stream()
+                .flatMap(e -> e.getMessage().getBody(List.class).stream())
+                .map(m -> String.valueOf(((Message) m).getBody())).toList();
+        assertEquals(List.of("{\"product_code\":\"CAP-03\",\"order_count\":1}",
+                "{\"product_code\":\"CAP-03\",\"order_count\":2}",
+                "{\"product_code\":\"CAP-03\",\"order_count\":1}", "{\"product_code\":\"TEE-01\",\"order_count\":1}"),
+                counts);
+    }
+
+    private static java.util.Map<String, Object> versioned(String key, long version) {
+        return java.util.Map.of(KafkaConstants.KEY, key, KafkaRecords.VERSION, String.valueOf(version).getBytes());
     }
 
     private void order(int id, String productCode) {

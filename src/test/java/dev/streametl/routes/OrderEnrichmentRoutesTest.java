@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import co.elastic.clients.elasticsearch._types.ErrorCause;
+import co.elastic.clients.elasticsearch._types.VersionType;
 import co.elastic.clients.elasticsearch.core.BulkRequest;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import co.elastic.clients.elasticsearch.core.bulk.DeleteOperation;
@@ -13,6 +14,7 @@ import dev.streametl.App;
 import dev.streametl.pipeline.DeadLetter;
 import dev.streametl.pipeline.EnrichedOrder;
 import dev.streametl.pipeline.Json;
+import dev.streametl.pipeline.KafkaRecords;
 import org.apache.camel.EndpointInject;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -70,6 +72,38 @@ class OrderEnrichmentRoutesTest {
         IndexOperation<?> index = assertInstanceOf(IndexOperation.Builder.class, onlyOperation()).build();
         assertEquals("7", index.id());
         assertEquals(ENRICHED_7, Json.write(index.document()));
+    }
+
+    @Test
+    void writesEachOrderWithThePositionOfItsChangeAsItsVersion() throws Exception {
+        kafka.expectedMessageCount(1);
+        elasticsearch.expectedMessageCount(1);
+        customers.sendBody(ANNA);
+        String change = orderChange("u", 7, 3, "412.50", "MUG-02");
+        long position = Json.read(change, com.fasterxml.jackson.databind.JsonNode.class).path("source").path("lsn").asLong();
+
+        orders.sendBody(change);
+
+        MockEndpoint.assertIsSatisfied(kafka, elasticsearch);
+        IndexOperation<?> index = assertInstanceOf(IndexOperation.Builder.class, onlyOperation()).build();
+        assertEquals(position, index.version());
+        assertEquals(VersionType.ExternalGte, index.versionType());
+        assertEquals(String.valueOf(position), onlyRecord(kafka).getHeader(KafkaRecords.VERSION));
+    }
+
+    @Test
+    void aWriteElasticsearchFindsOlderThanItsDocumentIsDoneNotDeadLettered() throws Exception {
+        elasticsearch.expectedMessageCount(1);
+        kafka.expectedMessageCount(1);
+        deadLetters.expectedMessageCount(0);
+        customers.sendBody(ANNA);
+        elasticsearch.whenExchangeReceived(1, e -> answer(e, item("7", 409, "version_conflict_engine_exception",
+                "[7]: version conflict, current version [900] is higher than or equal to the one provided [800]")));
+
+        orders.sendBody(orderChange("c", 7, 3, "412.50", "MUG-02"));
+
+        MockEndpoint.assertIsSatisfied(elasticsearch, kafka, deadLetters);
+        assertEquals(1, bulkRequests.size(), "not sent again: something newer is there");
     }
 
     @Test
