@@ -94,7 +94,9 @@ class WatchItTest {
         String before = settledMetrics();
         assertEquals(50, value(before, "etl_changes_captured_total{op=\"r\",table=\"orders\""), before);
         assertEquals(12, value(before, "etl_changes_captured_total{op=\"r\",table=\"customers\""), before);
-        assertEquals(50, value(before, "etl_orders_enriched_total"));
+        // at least once: a batch whose commit met the group's rebalance at start-up is enriched again (its count too);
+        // from here on, the group settled, the counts move exactly
+        assertTrue(value(before, "etl_orders_enriched_total") >= 50, before);
         assertTrue(value(before, "etl_end_to_end_lag_seconds_count") >= 50);
         assertTrue(value(before, "etl_elasticsearch_bulk_seconds_count{outcome=\"answered\",route=\"index-enriched-orders\"") >= 1,
                 before);
