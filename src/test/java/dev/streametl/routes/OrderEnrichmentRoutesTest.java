@@ -107,6 +107,43 @@ class OrderEnrichmentRoutesTest {
     }
 
     @Test
+    void commitsTheOffsetsOfABatchOnlyOnceKafkaHasAcknowledgedIt() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger commitsWhenKafkaFailed = new java.util.concurrent.atomic.AtomicInteger(-1);
+        kafka.whenExchangeReceived(1, e -> {
+            commitsWhenKafkaFailed.set(commits.get());
+            throw new java.net.ConnectException("Connection refused"); // Kafka away: the batch waits, uncommitted
+        });
+        kafka.expectedMessageCount(2);
+        customers.sendBody(ANNA);
+        Exchange record = record(orderChange("c", 7, 3, "412.50", "MUG-02"));
+        record.getMessage().setHeader(KafkaConstants.MANUAL_COMMIT,
+                (org.apache.camel.component.kafka.consumer.KafkaManualCommit) commits::incrementAndGet);
+        record.getMessage().setHeader(KafkaConstants.TOPIC, "postgres.public.orders");
+        record.getMessage().setHeader(KafkaConstants.PARTITION, 0);
+
+        orders.sendBody(List.of(record));
+
+        kafka.assertIsSatisfied();
+        assertEquals(0, commitsWhenKafkaFailed.get(), "nothing committed while Kafka had not acknowledged the batch");
+        assertEquals(1, commits.get(), "committed once acknowledged");
+    }
+
+    @Test
+    void sendsAgainAnItemElasticsearchFailedWithA5xx() throws Exception {
+        elasticsearch.expectedMessageCount(2);
+        deadLetters.expectedMessageCount(0);
+        customers.sendBody(ANNA);
+        elasticsearch.whenExchangeReceived(1, e -> answer(e, item("7", 503, "unavailable_shards_exception", "primary shard is not active")));
+        elasticsearch.whenExchangeReceived(2, e -> answer(e, item("7", 201, null, null)));
+
+        orders.sendBody(orderChange("c", 7, 3, "412.50", "MUG-02"));
+
+        MockEndpoint.assertIsSatisfied(elasticsearch, deadLetters);
+        assertEquals(List.of("7"), bulkRequests.get(1).operations().stream().map(o -> o.index().id()).toList());
+    }
+
+    @Test
     void aBatchThatStartsWithABadRecordIsStillLoaded() throws Exception {
         // the first record's exchange must not become the batch: dead-lettered, it would end the route after the split
         kafka.expectedMessageCount(1);
