@@ -214,18 +214,8 @@ class FlowOrDeadLetterTest {
 
     /** The last record of each order on the enriched orders topic (the bad records of the first test left out). */
     private Map<String, JsonNode> latestEnrichedOrders() {
-        Map<String, JsonNode> latest = new java.util.TreeMap<>();
-        for (ConsumerRecord<String, String> record : real.records("enriched_orders")) {
-            if (record.key() == null || record.key().startsWith("bad-")) {
-                continue;
-            }
-            if (record.value() == null) {
-                latest.remove(record.key());
-            } else {
-                latest.put(record.key(), RealServices.tree(record.value()));
-            }
-        }
-        return latest;
+        return RealServices.latest(real.records("enriched_orders").stream()
+                .filter(record -> record.key() != null && !record.key().startsWith("bad-")).toList());
     }
 
     /** Updates random orders of the sample (1 to 49) as fast as a client does, until told to stop. */

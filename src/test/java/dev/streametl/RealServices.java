@@ -432,8 +432,13 @@ final class RealServices implements AutoCloseable {
 
     /** {@link #latest(String)} within a time limit, as {@link #records(String, Duration)} reads. */
     Map<String, JsonNode> latest(String topic, Duration atMost) {
+        return latest(records(topic, atMost));
+    }
+
+    /** The current value of every key among these records, in order: a key whose latest is a tombstone left out. */
+    static Map<String, JsonNode> latest(List<ConsumerRecord<String, String>> records) {
         Map<String, JsonNode> latest = new TreeMap<>();
-        for (ConsumerRecord<String, String> record : records(topic, atMost)) {
+        for (ConsumerRecord<String, String> record : records) {
             if (record.value() == null) {
                 latest.remove(record.key());
             } else {

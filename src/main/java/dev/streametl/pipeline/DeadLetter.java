@@ -2,6 +2,8 @@ package dev.streametl.pipeline;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -63,6 +65,19 @@ public final class DeadLetter {
             batch.setProperty(REJECTED, rejected);
         }
         rejected.add(deadLetter);
+    }
+
+    /**
+     * Runs the pipeline's own code on one record of a batch ({@link RecordFault#guard}): what it gives, or empty when it
+     * gives nothing or fails, the record then set aside with {@link #reject} so that the others of the batch go on.
+     */
+    public static <T> Optional<T> processOrReject(Exchange batch, Message record, Supplier<T> step) {
+        try {
+            return Optional.ofNullable(RecordFault.guard(step));
+        } catch (InvalidRecordException e) {
+            reject(batch, record, e);
+            return Optional.empty();
+        }
     }
 
     /** The records of a batch set aside by {@link #reject}, as dead letters; none if all went through. */

@@ -24,6 +24,11 @@ public final class HighValueProspect {
         return order.price().compareTo(minimumPrice) > 0 && !"premium".equals(order.customerMembership());
     }
 
+    /** The order if it is a prospect, else null. */
+    private EnrichedOrder prospect(EnrichedOrder order) {
+        return test(order) ? order : null;
+    }
+
     /**
      * The prospects among a batch of {@code enriched_orders} records, as Kafka records for a kafka: producer: key =
      * order id, value = the enriched order as it came (no second serialization). Tombstones are skipped; a record that
@@ -36,22 +41,13 @@ public final class HighValueProspect {
             if (json == null) {
                 continue;
             }
-            EnrichedOrder order;
-            try {
-                order = RecordFault.guard(() -> {
-                    EnrichedOrder read = Json.read(json, EnrichedOrder.class);
-                    return test(read) ? read : null;
-                });
-            } catch (InvalidRecordException e) {
-                DeadLetter.reject(batch, record, e); // the others of the batch go on
-                continue;
-            }
-            if (order != null) {
-                Message prospect = new DefaultMessage(batch);
-                prospect.setHeader(KafkaConstants.KEY, order.id());
-                prospect.setBody(json);
-                prospects.add(prospect);
-            }
+            DeadLetter.processOrReject(batch, record, () -> prospect(Json.read(json, EnrichedOrder.class)))
+                    .ifPresent(order -> {
+                        Message prospect = new DefaultMessage(batch);
+                        prospect.setHeader(KafkaConstants.KEY, order.id());
+                        prospect.setBody(json);
+                        prospects.add(prospect);
+                    });
         }
         return prospects;
     }

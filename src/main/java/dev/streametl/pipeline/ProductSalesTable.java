@@ -35,11 +35,7 @@ public final class ProductSalesTable {
     public synchronized void apply(Exchange exchange) {
         Set<String> touched = new LinkedHashSet<>();
         for (Message record : KafkaBatch.records(exchange)) {
-            try {
-                RecordFault.guard(() -> apply(record, touched));
-            } catch (InvalidRecordException e) {
-                DeadLetter.reject(exchange, record, e);
-            }
+            DeadLetter.processOrReject(exchange, record, () -> apply(record, touched));
         }
         List<ProductSales> sales = new ArrayList<>(touched.size());
         for (String productCode : touched) {
@@ -48,7 +44,8 @@ public final class ProductSalesTable {
         exchange.getMessage().setBody(sales);
     }
 
-    private void apply(Message record, Set<String> touched) {
+    /** Applies one record; returns the order it is about. */
+    private String apply(Message record, Set<String> touched) {
         String json = record.getBody(String.class);
         long version = KafkaRecords.version(record);
         String orderId;
@@ -65,7 +62,7 @@ public final class ProductSalesTable {
         }
         Counted previous = orders.get(orderId);
         if (previous != null && version != EnrichedOrderChange.UNKNOWN_VERSION && version < previous.version()) {
-            return; // older than what is counted: a stale or replayed change
+            return orderId; // older than what is counted: a stale or replayed change
         }
         if (previous != null && previous.productCode() != null) {
             ordersOfProduct.merge(previous.productCode(), -1L, Long::sum);
@@ -76,5 +73,6 @@ public final class ProductSalesTable {
             ordersOfProduct.merge(productCode, 1L, Long::sum);
             touched.add(productCode);
         }
+        return orderId;
     }
 }
