@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Properties;
 
 import dev.streametl.pipeline.BatchFence;
+import dev.streametl.pipeline.ElasticsearchConnection;
 import dev.streametl.pipeline.IndexTemplates;
+import dev.streametl.pipeline.KafkaSecurity;
 import dev.streametl.pipeline.KafkaTopics;
 import dev.streametl.pipeline.PipelineRoutes;
 
@@ -29,13 +31,12 @@ public class SetupRoutes extends PipelineRoutes {
             Properties specs = getContext().getPropertiesComponent().loadProperties(key -> key.startsWith(TOPIC_PREFIX));
             List<KafkaTopics.Topic> topics = specs.stringPropertyNames().stream().sorted()
                     .map(key -> KafkaTopics.Topic.parse(setting(key))).toList();
-            KafkaTopics.create(setting("etl.kafka.brokers"), topics);
+            KafkaTopics.create(KafkaSecurity.clientConfig(getContext()), topics);
         }
         List<String> templates = Arrays.stream(setting("etl.elasticsearch.index-templates").split(","))
                 .map(String::trim).filter(name -> !name.isEmpty() && !name.equals("none")).toList();
         if (!templates.isEmpty()) {
-            IndexTemplates.install("http://" + setting("etl.elasticsearch.host") + ":" + setting("etl.elasticsearch.port"),
-                    templates);
+            IndexTemplates.install(ElasticsearchConnection.of(getContext()), templates);
         }
     }
 }

@@ -57,7 +57,7 @@ class CamelJBangTest {
         env.put("ETL_DATA_DIR", tempDir.resolve("data").toString());
         env.put("ETL_POSTGRES_PORT", String.valueOf(postgresPort));
         env.put("ETL_KAFKA_BROKERS", "localhost:" + kafkaPort);
-        env.put("ETL_ELASTICSEARCH_PORT", String.valueOf(elasticsearchPort));
+        env.put("ETL_ELASTICSEARCH_URL", "http://localhost:" + elasticsearchPort);
         env.put("ETL_MANAGEMENT_PORT", String.valueOf(managementPort));
         jbang = camel(List.of("run", "application.properties"), sources(), env); // ETL_EMBEDDED_ENABLED unset: on
 
@@ -97,7 +97,7 @@ class CamelJBangTest {
         env.put("ETL_DATA_DIR", real.dataDir.toString());
         env.put("ETL_POSTGRES_PORT", String.valueOf(real.services.postgres().orElseThrow().port()));
         env.put("ETL_KAFKA_BROKERS", real.kafka);
-        env.put("ETL_ELASTICSEARCH_PORT", String.valueOf(real.services.elasticsearch().orElseThrow().port()));
+        env.put("ETL_ELASTICSEARCH_URL", real.elasticsearch);
         env.put("ETL_MANAGEMENT_PORT", String.valueOf(managementPort));
         jbang = camel(List.of("run", "application.properties"), sources(), env);
 

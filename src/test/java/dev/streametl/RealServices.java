@@ -96,7 +96,7 @@ final class RealServices implements AutoCloseable {
         properties.put("etl.embedded.data-dir", dataDir.toString());
         properties.put("etl.postgres.port", String.valueOf(services.postgres().orElseThrow().port()));
         properties.put("etl.kafka.brokers", kafka);
-        properties.put("etl.elasticsearch.port", String.valueOf(services.elasticsearch().orElseThrow().port()));
+        properties.put("etl.elasticsearch.url", elasticsearch);
         // the management server (health, metrics) on a port of its own: tests run beside a pipeline on 9876
         properties.put("camel.management.port", String.valueOf(freePort()));
         return properties;

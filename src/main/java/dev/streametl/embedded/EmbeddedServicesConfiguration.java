@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * (true), {@code etl.embedded.data-dir} (data), {@code etl.embedded.elasticsearch-home}
  * (target/elasticsearch-9.2.4), {@code etl.embedded.init-scripts} (sql/create_table.sql,sql/input_data.sql),
  * and the connection settings {@code etl.postgres.host/port}, {@code etl.kafka.brokers},
- * {@code etl.elasticsearch.host/port}.
+ * {@code etl.elasticsearch.url}; a service configured with TLS or SASL is external too.
  */
 public class EmbeddedServicesConfiguration implements CamelConfiguration, AutoCloseable {
 
@@ -122,8 +122,9 @@ public class EmbeddedServicesConfiguration implements CamelConfiguration, AutoCl
         Address postgres = new Address(read.get("etl.postgres.host", "localhost"),
                 Integer.parseInt(read.get("etl.postgres.port", "5432")));
         Address kafka = Address.firstBroker(read.get("etl.kafka.brokers", "localhost:9092"));
-        Address elasticsearch = new Address(read.get("etl.elasticsearch.host", "localhost"),
-                Integer.parseInt(read.get("etl.elasticsearch.port", "9200")));
+        java.net.URI elasticsearchUrl = java.net.URI.create(read.get("etl.elasticsearch.url", "http://localhost:9200"));
+        Address elasticsearch = new Address(elasticsearchUrl.getHost(),
+                elasticsearchUrl.getPort() == -1 ? 9200 : elasticsearchUrl.getPort());
         List<Path> initScripts = Arrays.stream(read.get("etl.embedded.init-scripts", "sql/create_table.sql,sql/input_data.sql").split(","))
                 .map(String::trim)
                 .filter(name -> !name.isEmpty())
@@ -136,9 +137,21 @@ public class EmbeddedServicesConfiguration implements CamelConfiguration, AutoCl
                 elasticsearch.port(),
                 Path.of(read.get("etl.embedded.elasticsearch-home", EmbeddedElasticsearch.DEFAULT_HOME.toString())),
                 initScripts,
-                postgres.isEmbeddable("PostgreSQL"),
-                kafka.isEmbeddable("Kafka"),
-                elasticsearch.isEmbeddable("Elasticsearch")));
+                postgres.isEmbeddable("PostgreSQL") && plain("PostgreSQL", !Set.of("require", "verify-ca", "verify-full")
+                        .contains(read.get("etl.postgres.sslmode", "prefer").toLowerCase())),
+                kafka.isEmbeddable("Kafka") && plain("Kafka", read.get("etl.kafka.security-protocol", "PLAINTEXT")
+                        .equalsIgnoreCase("PLAINTEXT")),
+                elasticsearch.isEmbeddable("Elasticsearch") && plain("Elasticsearch",
+                        "http".equals(elasticsearchUrl.getScheme()))));
+    }
+
+    /** The embedded servers speak neither TLS nor SASL: a service configured with them is taken as external. */
+    private static boolean plain(String service, boolean plain) {
+        if (!plain) {
+            LOG.info("{} is configured with TLS or authentication: taken as external, no embedded {} started", service,
+                    service);
+        }
+        return plain;
     }
 
     @FunctionalInterface

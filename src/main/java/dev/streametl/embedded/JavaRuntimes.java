@@ -48,7 +48,7 @@ final class JavaRuntimes {
                         + JVM_ROOT + "/*). Install a JDK " + ELASTICSEARCH_MINIMUM + "+, for example Eclipse Temurin 21"
                         + " (https://adoptium.net, or apt-get install temurin-21-jdk from packages.adoptium.net), then"
                         + " set ES_JAVA_HOME to its directory, e.g. export ES_JAVA_HOME=/usr/lib/jvm/temurin-21-jdk-amd64."
-                        + " Or set etl.embedded.enabled=false / a non-loopback etl.elasticsearch.host to use an"
+                        + " Or set etl.embedded.enabled=false / a non-loopback etl.elasticsearch.url to use an"
                         + " external Elasticsearch."));
     }
 

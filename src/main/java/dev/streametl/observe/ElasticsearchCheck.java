@@ -1,41 +1,52 @@
 package dev.streametl.observe;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.streametl.pipeline.ElasticsearchConnection;
 import org.apache.camel.health.HealthCheckResultBuilder;
 
 /**
  * Elasticsearch can take writes: GET /_cluster/health answers green or yellow (a single node's replicas are never
- * assigned, so yellow is its normal state). GET / is no use: the distribution the project runs answers it with 405.
+ * assigned, so yellow is its normal state), through the pipeline's own client, so with its credentials and the CA it
+ * trusts: refused credentials or an untrusted certificate turn it DOWN, saying so. GET / is no use: the distribution
+ * the project runs answers it with 405.
  */
 public final class ElasticsearchCheck extends ServiceCheck {
 
     private static final Pattern STATUS = Pattern.compile("\"status\"\\s*:\\s*\"(\\w+)\"");
 
-    private final URI health;
-    private final HttpClient http;
+    /** The connection to check; null: the pipeline's own, found in the Camel context at the first check. */
+    private final ElasticsearchConnection given;
 
-    public ElasticsearchCheck(String hostAndPort, Duration timeout) {
+    /** A check of the pipeline's Elasticsearch connection ({@link ElasticsearchConnection#of}). */
+    public ElasticsearchCheck(Duration timeout) {
+        this(null, timeout);
+    }
+
+    public ElasticsearchCheck(ElasticsearchConnection connection, Duration timeout) {
         super("elasticsearch", timeout);
-        this.health = URI.create("http://" + hostAndPort + "/_cluster/health");
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        this.given = connection;
     }
 
     @Override
     protected String probe(HealthCheckResultBuilder builder) throws Exception {
-        builder.detail("url", health.toString());
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(health).timeout(timeout).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
-        Matcher status = STATUS.matcher(response.body());
+        ElasticsearchConnection elasticsearch = given != null ? given : ElasticsearchConnection.of(getCamelContext());
+        builder.detail("url", elasticsearch.url().toString());
+        ElasticsearchConnection.Answer answer;
+        try {
+            answer = elasticsearch.call("GET", "/_cluster/health", null, timeout);
+        } catch (javax.net.ssl.SSLException e) {
+            throw new Unfit(ElasticsearchConnection.unreachable(elasticsearch, e));
+        }
+        if (answer.refused()) {
+            throw new Unfit(elasticsearch + " refused the pipeline's credentials: " + answer.describe());
+        }
+        Matcher status = STATUS.matcher(answer.body());
         String cluster = status.find() ? status.group(1) : "unknown";
-        if (response.statusCode() != 200 || !(cluster.equals("green") || cluster.equals("yellow"))) {
-            throw new Unfit("cluster health is " + cluster + " (HTTP " + response.statusCode() + ")");
+        if (answer.status() != 200 || !(cluster.equals("green") || cluster.equals("yellow"))) {
+            throw new Unfit("cluster health is " + cluster + " (HTTP " + answer.status() + ")");
         }
         return "cluster health " + cluster;
     }

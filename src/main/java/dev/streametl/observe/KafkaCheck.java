@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
+import dev.streametl.pipeline.KafkaRefusal;
+import dev.streametl.pipeline.KafkaSecurity;
 import dev.streametl.pipeline.KafkaTopics;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.kafka.clients.admin.Admin;
@@ -17,18 +19,36 @@ import org.apache.kafka.clients.admin.DescribeClusterOptions;
  */
 public final class KafkaCheck extends ServiceCheck {
 
-    private final String brokers;
+    /** The client settings to check with; null: the pipeline's own (its kafka component's), at each check. */
+    private final Properties given;
 
+    /** A check of the brokers the pipeline's kafka component connects to, as it connects (its security settings). */
+    public KafkaCheck(Duration timeout) {
+        this((Properties) null, timeout);
+    }
+
+    /** A check of these brokers, with no security settings. */
     public KafkaCheck(String brokers, Duration timeout) {
+        this(brokersOnly(brokers), timeout);
+    }
+
+    private KafkaCheck(Properties clientConfig, Duration timeout) {
         super("kafka", timeout);
-        this.brokers = brokers;
+        this.given = clientConfig;
+    }
+
+    private static Properties brokersOnly(String brokers) {
+        Properties config = new Properties();
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
+        return config;
     }
 
     @Override
     protected String probe(HealthCheckResultBuilder builder) throws Exception {
-        builder.detail("brokers", brokers);
         Properties config = new Properties();
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
+        config.putAll(given != null ? given : KafkaSecurity.clientConfig(getCamelContext()));
+        String brokers = String.valueOf(config.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG));
+        builder.detail("brokers", brokers);
         config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
         config.put(AdminClientConfig.CLIENT_ID_CONFIG, "streaming-etl-health");
@@ -36,6 +56,12 @@ public final class KafkaCheck extends ServiceCheck {
             int nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout.toMillis()))
                     .nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
             return nodes + " broker(s)";
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.AuthenticationException
+                || e.getCause() instanceof org.apache.kafka.common.errors.AuthorizationException) {
+                throw new Unfit(KafkaRefusal.describe("Kafka at " + brokers, e.getCause()));
+            }
+            throw e;
         }
     }
 }

@@ -103,6 +103,8 @@ public final class PipelineProgress {
             login.setProperty("user", context.resolvePropertyPlaceholders("{{etl.postgres.user}}"));
             login.setProperty("password", context.resolvePropertyPlaceholders("{{etl.postgres.password}}"));
             login.setProperty("connectTimeout", "5");
+            PostgresCheck.tls(login, context.resolvePropertyPlaceholders("{{etl.postgres.sslmode}}"),
+                    context.resolvePropertyPlaceholders("{{etl.postgres.sslrootcert}}"));
             List<String> tables = Arrays.stream(context.resolvePropertyPlaceholders(
                     "{{camel.component.debezium-postgres.table-include-list}}").split(","))
                     .map(String::trim).filter(table -> !table.isEmpty()).toList();

@@ -40,6 +40,25 @@ public final class PostgresCheck extends ServiceCheck {
         login.setProperty("ApplicationName", "streaming-etl-health");
     }
 
+    /**
+     * Connects over TLS as configured ({@code etl.postgres.sslmode}: disable, prefer, require, verify-ca, verify-full;
+     * {@code etl.postgres.sslrootcert}: the PEM file of the CA to trust, needed by verify-ca and verify-full).
+     */
+    public PostgresCheck withTls(String sslmode, String sslRootCert) {
+        tls(login, sslmode, sslRootCert);
+        return this;
+    }
+
+    /** Adds the TLS settings to the properties of a JDBC connection (a blank one is left out: the driver's default). */
+    static void tls(Properties connection, String sslmode, String sslRootCert) {
+        if (sslmode != null && !sslmode.isBlank()) {
+            connection.setProperty("sslmode", sslmode.trim());
+        }
+        if (sslRootCert != null && !sslRootCert.isBlank()) {
+            connection.setProperty("sslrootcert", sslRootCert.trim());
+        }
+    }
+
     @Override
     protected String probe(HealthCheckResultBuilder builder) throws Exception {
         builder.detail("url", jdbcUrl);

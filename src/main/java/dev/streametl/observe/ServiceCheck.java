@@ -6,6 +6,8 @@ import java.util.concurrent.ExecutionException;
 
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A readiness check of a server the pipeline needs: DOWN, with the reason, while it cannot be reached, UP again as
@@ -14,7 +16,11 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
  */
 abstract class ServiceCheck extends AbstractHealthCheck {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ServiceCheck.class);
+
     protected final Duration timeout;
+    /** Why the last check was DOWN; null while UP: a change is logged once, not at every check. */
+    private volatile String lastDown;
 
     ServiceCheck(String id, Duration timeout) {
         super("services", id);
@@ -32,12 +38,24 @@ abstract class ServiceCheck extends AbstractHealthCheck {
         try {
             String answer = probe(builder);
             builder.up().message(answer);
+            if (lastDown != null) {
+                LOG.info("{} is UP again: {}", getId(), answer);
+                lastDown = null;
+            }
         } catch (Unfit e) {
-            builder.down().message(getId() + ": " + e.getMessage());
+            down(builder.down().message(getId() + ": " + e.getMessage()), getId() + ": " + e.getMessage());
         } catch (Exception e) {
-            builder.down().message(getId() + " cannot be reached: " + reason(e)).error(e);
+            String message = getId() + " cannot be reached: " + reason(e);
+            down(builder.down().message(message).error(e), message);
         } finally {
             builder.detail("check.duration.ms", (System.nanoTime() - startNanos) / 1_000_000);
+        }
+    }
+
+    private void down(HealthCheckResultBuilder builder, String message) {
+        if (!message.equals(lastDown)) {
+            LOG.warn("Health DOWN: {}", message);
+            lastDown = message;
         }
     }
 

@@ -36,19 +36,17 @@ public class ServiceChecks implements CamelConfiguration {
     long stallAfterMillis;
     @PropertyInject("camel.component.debezium-postgres.offset-storage-file-name")
     String offsetsFileName;
-    @PropertyInject("etl.kafka.brokers")
-    String kafkaBrokers;
-    @PropertyInject("etl.elasticsearch.host")
-    String elasticsearchHost;
-    @PropertyInject("etl.elasticsearch.port")
-    int elasticsearchPort;
+    @PropertyInject(value = "etl.postgres.sslmode", defaultValue = "")
+    String postgresSslMode;
+    @PropertyInject(value = "etl.postgres.sslrootcert", defaultValue = "")
+    String postgresSslRootCert;
 
     @BindToRegistry
     public PostgresCheck postgresCheck() {
         // the slot tells whether Debezium streams only when the capture is Debezium's (not when swapped for a test)
         Duration captureGrace = captureSource.startsWith("debezium-postgres:") ? Duration.ofMillis(captureGraceMillis) : null;
         return new PostgresCheck(postgresHost, postgresPort, postgresDatabase, postgresUser, postgresPassword, slotName,
-                captureGrace, timeout());
+                captureGrace, timeout()).withTls(postgresSslMode, postgresSslRootCert);
     }
 
     @BindToRegistry
@@ -59,12 +57,12 @@ public class ServiceChecks implements CamelConfiguration {
 
     @BindToRegistry
     public KafkaCheck kafkaCheck() {
-        return new KafkaCheck(kafkaBrokers, timeout());
+        return new KafkaCheck(timeout()); // as the kafka component connects
     }
 
     @BindToRegistry
     public ElasticsearchCheck elasticsearchCheck() {
-        return new ElasticsearchCheck(elasticsearchHost + ":" + elasticsearchPort, timeout());
+        return new ElasticsearchCheck(timeout()); // through the pipeline's Elasticsearch client
     }
 
     private Duration timeout() {

@@ -3,17 +3,16 @@ package dev.streametl.pipeline;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.camel.Exchange;
+import org.apache.camel.component.kafka.KafkaConfiguration;
 import org.apache.camel.component.kafka.KafkaEndpoint;
 import org.apache.camel.component.kafka.consumer.DefaultKafkaManualCommit;
 import org.apache.camel.component.kafka.consumer.KafkaManualCommit;
 import org.apache.camel.support.service.ServiceSupport;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -36,15 +35,15 @@ public final class BatchFence {
     static final long CHECK_AFTER_MILLIS = 5_000;
     private static final Map<String, Admin> ADMINS = new ConcurrentHashMap<>();
 
-    private final String brokers;
+    private final KafkaConfiguration kafka;
     private final String group;
     /** The offset of the last record of the batch, per partition. */
     private final Map<TopicPartition, Long> lastOffsets;
     private final long polledNanos = System.nanoTime();
     private volatile boolean lost;
 
-    private BatchFence(String brokers, String group, Map<TopicPartition, Long> lastOffsets) {
-        this.brokers = brokers;
+    private BatchFence(KafkaConfiguration kafka, String group, Map<TopicPartition, Long> lastOffsets) {
+        this.kafka = kafka;
         this.group = group;
         this.lastOffsets = lastOffsets;
     }
@@ -61,7 +60,7 @@ public final class BatchFence {
             }
         }
         if (!last.isEmpty()) {
-            batch.setProperty(PROPERTY, new BatchFence(kafka.getConfiguration().getBrokers(),
+            batch.setProperty(PROPERTY, new BatchFence(kafka.getConfiguration(),
                     kafka.getConfiguration().getGroupId(), last));
         }
     }
@@ -96,7 +95,7 @@ public final class BatchFence {
     }
 
     private boolean committedBeyond() throws Exception {
-        Map<TopicPartition, OffsetAndMetadata> committed = admin(brokers).listConsumerGroupOffsets(Map.of(group,
+        Map<TopicPartition, OffsetAndMetadata> committed = admin(kafka).listConsumerGroupOffsets(Map.of(group,
                 new ListConsumerGroupOffsetsSpec().topicPartitions(lastOffsets.keySet())))
                 .partitionsToOffsetAndMetadata(group).get(Duration.ofSeconds(10).toMillis(), TimeUnit.MILLISECONDS);
         for (Map.Entry<TopicPartition, Long> last : lastOffsets.entrySet()) {
@@ -117,11 +116,8 @@ public final class BatchFence {
         }
     }
 
-    private static Admin admin(String brokers) {
-        return ADMINS.computeIfAbsent(brokers, servers -> {
-            Properties config = new Properties();
-            config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-            return KafkaTopics.admin(config);
-        });
+    /** One admin client per set of brokers, connecting as the endpoints do (the same security settings). */
+    private static Admin admin(KafkaConfiguration kafka) {
+        return ADMINS.computeIfAbsent(kafka.getBrokers(), servers -> KafkaTopics.admin(KafkaSecurity.clientConfig(kafka)));
     }
 }

@@ -3,7 +3,6 @@ package dev.streametl.pipeline;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -12,9 +11,9 @@ import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.StartupListener;
 import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.component.kafka.KafkaConfiguration;
 import org.apache.camel.component.kafka.KafkaEndpoint;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
@@ -64,7 +63,7 @@ public final class CustomerTableCatchUp implements StartupListener {
         Endpoint source = context.getEndpoint(customerSourceUri);
         Map<Integer, Long> last = Map.of();
         if (source instanceof KafkaEndpoint kafka) {
-            last = lastOffsets(kafka.getConfiguration().getBrokers(), kafka.getConfiguration().getTopic());
+            last = lastOffsets(kafka.getConfiguration(), kafka.getConfiguration().getTopic());
             LOG.info("Order enrichment waits until the customer table has read {} up to offsets {}",
                     kafka.getConfiguration().getTopic(), last);
         }
@@ -120,10 +119,8 @@ public final class CustomerTableCatchUp implements StartupListener {
     }
 
     /** The offset of the last record of each non-empty partition of the topic. */
-    private static Map<Integer, Long> lastOffsets(String brokers, String topic) throws Exception {
-        Properties config = new Properties();
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
-        try (Admin admin = KafkaTopics.admin(config)) {
+    private static Map<Integer, Long> lastOffsets(KafkaConfiguration kafka, String topic) throws Exception {
+        try (Admin admin = KafkaTopics.admin(KafkaSecurity.clientConfig(kafka))) {
             List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames()
                     .get(60, TimeUnit.SECONDS).get(topic).partitions().stream()
                     .map(p -> new TopicPartition(topic, p.partition())).toList();

@@ -1,11 +1,6 @@
 package dev.streametl.pipeline;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.TreeSet;
 
@@ -41,18 +36,18 @@ public final class CustomerUpdates {
     public enum Mode { AS_OF_ORDER, CURRENT }
 
     private final Mode mode;
-    private final String refreshUrl;
+    /** The Elasticsearch of the enriched orders; null when the search endpoint is not Elasticsearch (tests). */
+    private final ElasticsearchConnection elasticsearch;
     /** The index the enriched orders are searched in; null when the search endpoint is not Elasticsearch (tests). */
     private final String indexName;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     /** Order batches started so far (current mode): the number of the last one. */
     private long batchesStarted;
     /** The numbers of the order batches not done yet. */
     private final TreeSet<Long> batchesInFlight = new TreeSet<>();
 
-    private CustomerUpdates(Mode mode, String refreshUrl, String indexName) {
+    private CustomerUpdates(Mode mode, ElasticsearchConnection elasticsearch, String indexName) {
         this.mode = mode;
-        this.refreshUrl = refreshUrl;
+        this.elasticsearch = elasticsearch;
         this.indexName = indexName;
     }
 
@@ -62,15 +57,13 @@ public final class CustomerUpdates {
         if (updates == null) {
             Mode mode = parse(context.resolvePropertyPlaceholders("{{etl.enrich.customer-updates}}"));
             Endpoint indexedOrders = context.getEndpoint(context.resolvePropertyPlaceholders("{{etl.enrich.indexed-orders}}"));
-            String refreshUrl = null;
+            ElasticsearchConnection connection = null;
             String indexName = null;
             if (indexedOrders instanceof ElasticsearchEndpoint elasticsearch) {
-                String host = context.resolvePropertyPlaceholders("{{camel.component.elasticsearch.host-addresses}}")
-                        .split(",")[0].trim();
+                connection = ElasticsearchConnection.of(context);
                 indexName = elasticsearch.getConfiguration().getIndexName();
-                refreshUrl = "http://" + host + "/" + indexName + "/_refresh";
             }
-            updates = new CustomerUpdates(mode, refreshUrl, indexName);
+            updates = new CustomerUpdates(mode, connection, indexName);
             context.getRegistry().bind(REGISTRY_NAME, updates);
             LOG.info("Customer updates: {}", mode == Mode.CURRENT
                     ? "current (a customer update rewrites the customer's enriched orders)"
@@ -144,17 +137,15 @@ public final class CustomerUpdates {
      * @return false when the index does not exist yet (nothing to rewrite), true otherwise
      */
     public boolean refresh() throws IOException, InterruptedException {
-        if (refreshUrl == null) {
+        if (elasticsearch == null) {
             return true;
         }
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(refreshUrl))
-                .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() == 404) {
+        ElasticsearchConnection.Answer answer = elasticsearch.call("POST", "/" + indexName + "/_refresh", null);
+        if (answer.status() == 404) {
             return false;
         }
-        if (response.statusCode() != 200) {
-            throw new IOException("Elasticsearch refresh failed (HTTP " + response.statusCode() + "): " + response.body());
+        if (answer.status() != 200) {
+            throw new IOException("Elasticsearch refresh failed: " + answer.describe());
         }
         return true;
     }

@@ -2,12 +2,7 @@ package dev.streametl.pipeline;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 
 import org.slf4j.Logger;
@@ -28,22 +23,22 @@ public final class IndexTemplates {
     private IndexTemplates() {
     }
 
-    /** Installs (or replaces) the named templates on the cluster at {@code baseUrl}, e.g. http://localhost:9200. */
-    public static void install(String baseUrl, List<String> names) throws IOException, InterruptedException {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    /** Installs (or replaces) the named templates on the cluster of {@code elasticsearch}. */
+    public static void install(ElasticsearchConnection elasticsearch, List<String> names) throws IOException {
         for (String name : names) {
-            String body = resource("elasticsearch/" + name + ".json");
-            HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/_index_template/" + name))
-                    .timeout(Duration.ofSeconds(30))
-                    .header("Content-Type", "application/json")
-                    .PUT(HttpRequest.BodyPublishers.ofString(body))
-                    .build();
-            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() != 200) {
-                throw new IllegalStateException("Elasticsearch refused index template " + name + " (HTTP "
-                        + response.statusCode() + "): " + response.body());
+            ElasticsearchConnection.Answer answer;
+            try {
+                answer = elasticsearch.call("PUT", "/_index_template/" + name, resource("elasticsearch/" + name + ".json"));
+            } catch (IOException e) {
+                throw new IllegalStateException(ElasticsearchConnection.unreachable(elasticsearch, e)
+                        + " (while installing index template " + name + ")", e);
             }
-            LOG.info("Index template {} installed on {}", name, baseUrl);
+            if (answer.status() != 200) {
+                throw new IllegalStateException(elasticsearch + (answer.refused()
+                        ? " refused the pipeline's credentials (etl.elasticsearch.api-key, or username and password): "
+                        : " refused index template " + name + ": ") + answer.describe());
+            }
+            LOG.info("Index template {} installed on {}", name, elasticsearch.url());
         }
     }
 

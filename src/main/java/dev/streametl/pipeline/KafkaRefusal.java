@@ -4,9 +4,12 @@ import java.nio.charset.StandardCharsets;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 
 /**
@@ -30,6 +33,27 @@ public final class KafkaRefusal {
     public static final String ORIGINAL_SIZE = "etl.original.size";
 
     private KafkaRefusal() {
+    }
+
+    /**
+     * One line on why a Kafka server could not serve the pipeline, naming it and the cause: credentials refused (a wrong
+     * API key or secret), a certificate not trusted, an operation its ACLs do not allow, or no answer.
+     */
+    public static String describe(String server, Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof SslAuthenticationException) {
+                return server + ": the TLS handshake failed, its certificate is not trusted or does not match"
+                       + " (etl.kafka.truststore): " + cause.getMessage();
+            }
+            if (cause instanceof AuthenticationException) {
+                return server + " refused the pipeline's credentials (etl.kafka.api-key / api-secret): "
+                       + cause.getMessage();
+            }
+            if (cause instanceof AuthorizationException) {
+                return server + " does not allow the pipeline's account this (ACLs): " + cause.getMessage();
+            }
+        }
+        return "Cannot reach " + server + ": " + failure;
     }
 
     /**

@@ -77,14 +77,15 @@ public final class KafkaTopics {
         }
     }
 
-    /** Creates the topics that do not exist yet on the given brokers; waits until done. */
-    public static void create(String bootstrapServers, List<Topic> topics) throws InterruptedException {
+    /** Creates the topics that do not exist yet on the brokers of {@code clientConfig}; waits until done. */
+    public static void create(Properties clientConfig, List<Topic> topics) throws InterruptedException {
         if (topics.isEmpty()) {
             return;
         }
         Properties config = new Properties();
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.putAll(clientConfig);
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000);
+        Object bootstrapServers = config.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
         try (Admin admin = admin(config)) {
             Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
@@ -106,8 +107,12 @@ public final class KafkaTopics {
                 }
             }
             warnAboutDifferences(admin, topics, existing);
-        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException("Cannot reach Kafka at " + bootstrapServers + " to create the topics: " + e, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(KafkaRefusal.describe("Kafka at " + bootstrapServers, e.getCause())
+                    + " (while creating the topics)", e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Kafka at " + bootstrapServers + " did not answer within 60 s (while creating"
+                    + " the topics)", e);
         }
     }
 

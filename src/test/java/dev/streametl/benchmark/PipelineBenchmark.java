@@ -526,7 +526,7 @@ public final class PipelineBenchmark {
         pipeline.addOverrideProperty("etl.embedded.data-dir", dataDir.toString());
         pipeline.addOverrideProperty("etl.postgres.port", String.valueOf(services.postgres().orElseThrow().port()));
         pipeline.addOverrideProperty("etl.kafka.brokers", kafka);
-        pipeline.addOverrideProperty("etl.elasticsearch.port", String.valueOf(services.elasticsearch().orElseThrow().port()));
+        pipeline.addOverrideProperty("etl.elasticsearch.url", services.elasticsearch().orElseThrow().url());
         settings.forEach(pipeline::addOverrideProperty);
         return pipeline;
     }

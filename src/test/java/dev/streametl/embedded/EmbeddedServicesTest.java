@@ -93,7 +93,7 @@ class EmbeddedServicesTest {
         Properties properties = new Properties();
         properties.put("etl.kafka.brokers", "{{env:ETL_EMBEDDED_TEST_UNSET:localhost:19092}}");
         properties.put("etl.postgres.host", "db.example.com");
-        properties.put("etl.elasticsearch.port", "19200");
+        properties.put("etl.elasticsearch.url", "http://localhost:19200");
         properties.put("etl.embedded.init-scripts", "a.sql, b.sql");
         camel.getPropertiesComponent().setInitialProperties(properties);
 

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.streametl.pipeline.ElasticsearchConnection;
 import org.apache.camel.health.HealthCheck;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -23,6 +24,15 @@ class ServiceChecksTest {
 
     private HttpServer elasticsearch;
     private volatile String clusterHealth;
+    private volatile String requiredAuthorization;
+
+    /** A connection as the pipeline makes it from its properties: a URL and, if given, an API key. */
+    private static ElasticsearchConnection connection(String url, String apiKey) {
+        java.util.Map<String, String> settings = new java.util.HashMap<>();
+        settings.put("etl.elasticsearch.url", url);
+        settings.put("etl.elasticsearch.api-key", apiKey);
+        return ElasticsearchConnection.from(settings::get);
+    }
 
     @AfterEach
     void stopStandIn() {
@@ -34,7 +44,7 @@ class ServiceChecksTest {
     @Test
     void elasticsearchIsUpWhileItsClusterIsGreenOrYellow() throws Exception {
         String address = standInElasticsearch();
-        ElasticsearchCheck check = new ElasticsearchCheck(address, TIMEOUT);
+        ElasticsearchCheck check = new ElasticsearchCheck(connection("http://" + address, null), TIMEOUT);
 
         clusterHealth = "{\"cluster_name\":\"embedded\",\"status\":\"yellow\"}";
         HealthCheck.Result yellow = check.call();
@@ -48,10 +58,27 @@ class ServiceChecksTest {
     }
 
     @Test
+    void elasticsearchIsDownSayingSoWhenItRefusesTheCredentials() throws Exception {
+        String address = standInElasticsearch();
+        clusterHealth = "{\"cluster_name\":\"embedded\",\"status\":\"green\"}";
+        requiredAuthorization = "ApiKey right-key";
+
+        HealthCheck.Result wrongKey = new ElasticsearchCheck(connection("http://" + address, "wrong-key"), TIMEOUT).call();
+        HealthCheck.Result rightKey = new ElasticsearchCheck(connection("http://" + address, "right-key"), TIMEOUT).call();
+
+        assertEquals(HealthCheck.State.DOWN, wrongKey.getState());
+        String message = wrongKey.getMessage().orElseThrow();
+        assertTrue(message.startsWith("elasticsearch: Elasticsearch at http://" + address + " with an API key refused the"
+                + " pipeline's credentials: HTTP 401"), message);
+        assertFalse(message.contains("wrong-key"), message);
+        assertEquals(HealthCheck.State.UP, rightKey.getState(), rightKey.getMessage().orElse(""));
+    }
+
+    @Test
     void eachServiceIsDownWhereNothingListens() {
         int closed = closedPort();
         for (HealthCheck check : new HealthCheck[] {
-                new ElasticsearchCheck("localhost:" + closed, TIMEOUT),
+                new ElasticsearchCheck(connection("http://localhost:" + closed, null), TIMEOUT),
                 new PostgresCheck("localhost", closed, "inventory", "postgres", "postgres", "streaming_etl", null, TIMEOUT),
                 new KafkaCheck("localhost:" + closed, TIMEOUT) }) {
             long start = System.nanoTime();
@@ -74,7 +101,7 @@ class ServiceChecksTest {
 
     @Test
     void serviceChecksAreReadinessOnly() {
-        ElasticsearchCheck check = new ElasticsearchCheck("localhost:9200", TIMEOUT);
+        ElasticsearchCheck check = new ElasticsearchCheck(TIMEOUT);
         assertTrue(check.isReadiness());
         assertFalse(check.isLiveness());
     }
@@ -82,8 +109,11 @@ class ServiceChecksTest {
     private String standInElasticsearch() throws IOException {
         elasticsearch = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         elasticsearch.createContext("/_cluster/health", exchange -> {
-            byte[] body = clusterHealth.getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(200, body.length);
+            boolean allowed = requiredAuthorization == null
+                    || requiredAuthorization.equals(exchange.getRequestHeaders().getFirst("Authorization"));
+            byte[] body = (allowed ? clusterHealth : "{\"error\":{\"type\":\"security_exception\",\"reason\":"
+                    + "\"unable to authenticate with provided credentials\"},\"status\":401}").getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(allowed ? 200 : 401, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
         });

@@ -1,0 +1,234 @@
+package dev.streametl.pipeline;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.function.Function;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+import co.elastic.clients.transport.TransportUtils;
+import org.apache.camel.CamelContext;
+import org.apache.http.Header;
+import org.apache.http.HttpHost;
+import org.apache.http.message.BasicHeader;
+import org.apache.http.util.EntityUtils;
+import org.elasticsearch.client.Request;
+import org.elasticsearch.client.Response;
+import org.elasticsearch.client.ResponseException;
+import org.elasticsearch.client.RestClient;
+import org.elasticsearch.client.RestClientBuilder;
+
+/**
+ * The one Elasticsearch client of the pipeline: its URL ({@code etl.elasticsearch.url}, http or https), the CA it
+ * trusts ({@code etl.elasticsearch.ca-certificate}, a PEM file, or {@code .ca-fingerprint}, the CA's SHA-256; neither:
+ * the JVM's authorities, as Elastic Cloud needs) and its credentials ({@code etl.elasticsearch.api-key} or
+ * {@code .api-key-file}, else {@code .username} and {@code .password}). Every call goes through it: the
+ * {@code elasticsearch} component's bulk writes and searches, the index templates, refreshes and health.
+ * <p>
+ * The credentials travel as a default header of the client and are never logged: {@link #toString()} names the URL
+ * and the kind of credentials only.
+ */
+public final class ElasticsearchConnection implements AutoCloseable {
+
+    private static final String REGISTRY_NAME = "etlElasticsearchConnection";
+
+    private final URI url;
+    private final String credentialsKind;
+    private final RestClient client;
+
+    private ElasticsearchConnection(URI url, String credentialsKind, RestClient client) {
+        this.url = url;
+        this.credentialsKind = credentialsKind;
+        this.client = client;
+    }
+
+    /** A connection as the pipeline's properties ({@code etl.elasticsearch.*}) describe it. */
+    public static ElasticsearchConnection from(Function<String, String> setting) {
+        URI url = URI.create(setting.apply("etl.elasticsearch.url").trim().replaceAll("/+$", ""));
+        if (url.getHost() == null || !(url.getScheme().equals("http") || url.getScheme().equals("https"))) {
+            throw new IllegalArgumentException("etl.elasticsearch.url must be http(s)://host[:port], not " + url);
+        }
+        String apiKey = blank(setting.apply("etl.elasticsearch.api-key"));
+        String apiKeyFile = blank(setting.apply("etl.elasticsearch.api-key-file"));
+        if (apiKey == null && apiKeyFile != null) {
+            apiKey = KafkaSecurity.readSecret(Path.of(apiKeyFile), "Elasticsearch API key");
+        }
+        String username = blank(setting.apply("etl.elasticsearch.username"));
+        String password = blank(setting.apply("etl.elasticsearch.password"));
+        Header authorization = null;
+        String kind = "no credentials";
+        if (apiKey != null) {
+            authorization = new BasicHeader("Authorization", "ApiKey " + apiKey);
+            kind = "an API key";
+        } else if (username != null) {
+            String pair = username + ":" + (password == null ? "" : password);
+            authorization = new BasicHeader("Authorization",
+                    "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)));
+            kind = "user " + username;
+        }
+        SSLContext ssl = sslContext(blank(setting.apply("etl.elasticsearch.ca-certificate")),
+                blank(setting.apply("etl.elasticsearch.ca-fingerprint")));
+        RestClientBuilder builder = RestClient.builder(new HttpHost(url.getHost(), port(url), url.getScheme()))
+                .setRequestConfigCallback(request -> request.setConnectTimeout(10_000).setSocketTimeout(60_000));
+        if (authorization != null) {
+            builder.setDefaultHeaders(new Header[] {authorization});
+        }
+        if (ssl != null) {
+            builder.setHttpClientConfigCallback(http -> http.setSSLContext(ssl));
+        }
+        return new ElasticsearchConnection(url, kind, builder.build());
+    }
+
+    /** The connection of a Camel context, made from its properties at the first call and closed when it stops. */
+    public static synchronized ElasticsearchConnection of(CamelContext context) {
+        ElasticsearchConnection connection = context.getRegistry().lookupByNameAndType(REGISTRY_NAME,
+                ElasticsearchConnection.class);
+        if (connection == null) {
+            connection = from(key -> context.getPropertiesComponent().resolveProperty(key).orElse(null));
+            context.getRegistry().bind(REGISTRY_NAME, connection);
+            ElasticsearchConnection made = connection;
+            context.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
+                @Override
+                public void onContextStopped(CamelContext stopped) {
+                    made.close();
+                }
+            });
+        }
+        return connection;
+    }
+
+    /** The low-level client, for the {@code elasticsearch} component. */
+    public RestClient client() {
+        return client;
+    }
+
+    public URI url() {
+        return url;
+    }
+
+    /**
+     * Sends a request ({@code body} may be null) and returns the answer, whatever its status. Throws only when
+     * Elasticsearch cannot be reached.
+     */
+    public Answer call(String method, String path, String body) throws IOException {
+        return call(method, path, body, null);
+    }
+
+    /** {@link #call(String, String, String)} within a time limit (null: the client's, 10 s to connect, 60 s to answer). */
+    public Answer call(String method, String path, String body, java.time.Duration timeout) throws IOException {
+        Request request = new Request(method, path);
+        if (body != null) {
+            request.setJsonEntity(body);
+        }
+        if (timeout != null) {
+            int millis = (int) timeout.toMillis();
+            request.setOptions(request.getOptions().toBuilder().setRequestConfig(org.apache.http.client.config.RequestConfig
+                    .custom().setConnectTimeout(millis).setSocketTimeout(millis).setConnectionRequestTimeout(millis).build()));
+        }
+        Response response;
+        try {
+            response = client.performRequest(request);
+        } catch (ResponseException e) {
+            response = e.getResponse();
+        }
+        int status = response.getStatusLine().getStatusCode();
+        String text = response.getEntity() == null ? "" : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
+        return new Answer(status, text);
+    }
+
+    /** What Elasticsearch answered: the HTTP status and the body. */
+    public record Answer(int status, String body) {
+
+        /** The credentials were refused (401) or do not allow the call (403). */
+        public boolean refused() {
+            return status == 401 || status == 403;
+        }
+
+        /** A short description of a failed answer, its reason first: "HTTP 401 (security_exception: unable to ...)". */
+        public String describe() {
+            java.util.regex.Matcher reason = java.util.regex.Pattern
+                    .compile("\"reason\"\\s*:\\s*\"([^\"]*)\"").matcher(body);
+            java.util.regex.Matcher type = java.util.regex.Pattern
+                    .compile("\"type\"\\s*:\\s*\"([^\"]*)\"").matcher(body);
+            String cause = reason.find() ? (type.find() ? type.group(1) + ": " : "") + reason.group(1) : null;
+            return "HTTP " + status + (refused() ? " (credentials refused)" : "") + (cause == null ? "" : ": " + cause);
+        }
+    }
+
+    /** One line on why Elasticsearch could not be reached: no answer, or a TLS handshake that failed. */
+    public static String unreachable(ElasticsearchConnection elasticsearch, IOException failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof javax.net.ssl.SSLException) {
+                return elasticsearch + ": the TLS handshake failed, its certificate is not trusted or does not match"
+                       + " (etl.elasticsearch.ca-certificate / ca-fingerprint): " + cause.getMessage();
+            }
+        }
+        return "Cannot reach " + elasticsearch + ": " + failure;
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+        } catch (IOException e) {
+            // closing: nothing left to do
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Elasticsearch at " + url + " with " + credentialsKind;
+    }
+
+    private static int port(URI url) {
+        return url.getPort() != -1 ? url.getPort() : url.getScheme().equals("https") ? 443 : 80;
+    }
+
+    private static SSLContext sslContext(String caCertificate, String caFingerprint) {
+        try {
+            if (caCertificate != null) {
+                KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+                trusted.load(null, null);
+                Collection<? extends Certificate> certificates;
+                try (InputStream in = new ByteArrayInputStream(Files.readAllBytes(Path.of(caCertificate)))) {
+                    certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
+                }
+                if (certificates.isEmpty()) {
+                    throw new IllegalArgumentException("No certificate in " + caCertificate);
+                }
+                int i = 0;
+                for (Certificate certificate : certificates) {
+                    trusted.setCertificateEntry("ca-" + i++, certificate);
+                }
+                TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                trust.init(trusted);
+                SSLContext context = SSLContext.getInstance("TLS");
+                context.init(null, trust.getTrustManagers(), null);
+                return context;
+            }
+            if (caFingerprint != null) {
+                return TransportUtils.sslContextFromCaFingerprint(caFingerprint.replace(":", ""));
+            }
+            return null;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("Elasticsearch: cannot read the CA certificate " + caCertificate + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static String blank(String value) {
+        return value == null || value.isBlank() ? null : value.trim();
+    }
+}
