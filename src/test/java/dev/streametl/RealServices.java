@@ -148,7 +148,7 @@ final class RealServices implements AutoCloseable {
      * The classes and the runtime dependencies only, as {@code camel:run} has them: a component that only the tests
      * bring along (camel-test pulls in camel-core) must not make an app process work that a real run cannot start.
      */
-    private static String runtimeClasspath() throws IOException {
+    static String runtimeClasspath() throws IOException {
         Path dependencies = Path.of("target", "runtime-classpath.txt");
         if (!Files.exists(dependencies)) {
             throw new IllegalStateException(dependencies + " is missing: run the tests through Maven (./mvnw verify)");
