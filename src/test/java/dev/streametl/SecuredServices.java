@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * <li>Kafka 4.1 (in this JVM): one listener for clients, SASL_SSL with PLAIN and one user (an API key and its
  *     secret); the controller listener stays PLAINTEXT on 127.0.0.1.</li>
  * <li>Elasticsearch 9: security on, HTTPS only; the superuser elastic with a random password, and an API key made
- *     with it at start.</li>
+ *     with it at start (which needs a small plugin here: {@link SecurityIndexAnalysis}).</li>
  * </ul>
  *
  * <p>No secret is logged, nor passed on a command line: PostgreSQL gets its password through initdb's password file
@@ -112,9 +112,10 @@ public final class SecuredServices implements AutoCloseable {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         SecuredServices services = new SecuredServices(dir, TestCertificates.create(dir.resolve("certs")));
         try {
+            Path elasticsearchHome = SecurityIndexAnalysis.homeWithPlugin(RealServices.ELASTICSEARCH_HOME, dir.resolve("elasticsearch-home"));
             CompletableFuture<EmbeddedElasticsearch> elasticsearch = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return EmbeddedElasticsearch.start(0, dir.resolve("elasticsearch"), RealServices.ELASTICSEARCH_HOME,
+                    return EmbeddedElasticsearch.start(0, dir.resolve("elasticsearch"), elasticsearchHome,
                             EmbeddedElasticsearch.DEFAULT_HEAP_MB, services.elasticsearchSecurity());
                 } catch (IOException e) {
                     throw new CompletionException(e);
