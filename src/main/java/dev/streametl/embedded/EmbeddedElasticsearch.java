@@ -1,6 +1,7 @@
 package dev.streametl.embedded;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -9,22 +10,34 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A real Elasticsearch 9 server: the unpacked official distribution, run as a child process (never daemonised,
- * so that it goes away with this JVM), bound to 127.0.0.1, single node, security off.
+ * so that it goes away with this JVM), bound to 127.0.0.1, single node, security off (or on, over HTTPS, when started with
+ * a {@link Security}).
  *
  * <p>Layout of the service directory: {@code config/} (copied from the distribution on first start, then
  * {@code elasticsearch.yml} rewritten at each start), {@code data/}, {@code logs/} (with {@code console.log}, the
@@ -50,14 +63,17 @@ public final class EmbeddedElasticsearch implements AutoCloseable {
     private final Process process;
     /** True when the launched process is runuser, with Elasticsearch below it. */
     private final boolean launchedThroughRunuser;
+    /** Null: security off, plain HTTP. */
+    private final Security security;
     private final Thread shutdownHook;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private EmbeddedElasticsearch(int port, Path consoleLog, Process process, boolean launchedThroughRunuser) {
+    private EmbeddedElasticsearch(int port, Path consoleLog, Process process, boolean launchedThroughRunuser, Security security) {
         this.port = port;
         this.consoleLog = consoleLog;
         this.process = process;
         this.launchedThroughRunuser = launchedThroughRunuser;
+        this.security = security;
         // the server is a separate JVM: without this hook an exiting JVM would leave it running
         this.shutdownHook = new Thread(this::stop, "elasticsearch-" + port + "-stopper");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -68,10 +84,96 @@ public final class EmbeddedElasticsearch implements AutoCloseable {
     }
 
     /**
+     * Security on: HTTPS only, with this PEM key and certificate (chain), and the built-in superuser {@value #SUPERUSER}
+     * with this password (its bootstrap password, put into the server's secure settings through the key store tool's
+     * standard input: never on a command line, nor in elasticsearch.yml). The files are copied into the server's
+     * config/certs, where it may read them. Transport TLS is not needed: one node, bound to 127.0.0.1.
+     *
+     * @param certificate          the server certificate, PEM (the chain may follow it)
+     * @param privateKey           its private key, PEM, unencrypted
+     * @param certificateAuthority the CA certificate, PEM: what the readiness check trusts
+     * @param elasticPassword      the password of {@value #SUPERUSER}: at least 6 characters
+     */
+    public record Security(Path certificate, Path privateKey, Path certificateAuthority, String elasticPassword) {
+
+        /** The built-in superuser. */
+        public static final String SUPERUSER = "elastic";
+
+        public Security {
+            if (elasticPassword == null || elasticPassword.length() < 6) {
+                throw new IllegalArgumentException("The password of " + SUPERUSER + " needs at least 6 characters");
+            }
+        }
+
+        /** Without the password: a record's own toString would print it. */
+        @Override
+        public String toString() {
+            return "Security[https with " + certificate + ", user " + SUPERUSER + "]";
+        }
+
+        /** The lines of elasticsearch.yml; the paths relative to the config directory, where the files are copied. */
+        private List<String> settings() {
+            return List.of(
+                    "xpack.security.enabled: true",
+                    "xpack.security.http.ssl.enabled: true",
+                    "xpack.security.http.ssl.certificate: certs/http.crt",
+                    "xpack.security.http.ssl.key: certs/http.key",
+                    "xpack.security.http.ssl.certificate_authorities: [ \"certs/ca.crt\" ]");
+        }
+
+        private void copyFilesTo(Path configDir) throws IOException {
+            Path certs = Files.createDirectories(configDir.resolve("certs"));
+            Files.copy(certificate, certs.resolve("http.crt"), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(certificateAuthority, certs.resolve("ca.crt"), StandardCopyOption.REPLACE_EXISTING);
+            Path key = certs.resolve("http.key");
+            Files.deleteIfExists(key);
+            Files.createFile(key, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.write(key, Files.readAllBytes(privateKey));
+        }
+
+        /** A client context that trusts the given CA alone. */
+        private SSLContext trustingTheCa() {
+            try (InputStream pem = Files.newInputStream(certificateAuthority)) {
+                KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+                trusted.load(null, null);
+                int i = 0;
+                for (Certificate ca : CertificateFactory.getInstance("X.509").generateCertificates(pem)) {
+                    trusted.setCertificateEntry("ca-" + i++, ca);
+                }
+                TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                trust.init(trusted);
+                SSLContext context = SSLContext.getInstance("TLS");
+                context.init(null, trust.getTrustManagers(), null);
+                return context;
+            } catch (IOException | GeneralSecurityException e) {
+                throw new IllegalStateException("Cannot read the CA certificate " + certificateAuthority, e);
+            }
+        }
+
+        private String basicAuthorization() {
+            return "Basic " + Base64.getEncoder().encodeToString((SUPERUSER + ":" + elasticPassword).getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
+     * Starts Elasticsearch with security on as {@code security} says, on HTTPS {@code port} (0: a free port), and
+     * returns once the cluster health, asked as {@value Security#SUPERUSER}, is green or yellow.
+     */
+    public static EmbeddedElasticsearch start(int port, Path serviceDir, Path home, int maxHeapMb, Security security) throws IOException {
+        return startWith(port, serviceDir, home, maxHeapMb, Objects.requireNonNull(security, "security"));
+    }
+
+    /**
      * Starts Elasticsearch on HTTP {@code port} (0: a free port) from the distribution at {@code home}, with a heap
      * of at most {@code maxHeapMb}, and returns once the cluster health is green or yellow.
      */
     public static EmbeddedElasticsearch start(int port, Path serviceDir, Path home, int maxHeapMb) throws IOException {
+        return startWith(port, serviceDir, home, maxHeapMb, null);
+    }
+
+    /** Security null: off. */
+    private static EmbeddedElasticsearch startWith(int port, Path serviceDir, Path home, int maxHeapMb, Security security)
+            throws IOException {
         Path esHome = home.toAbsolutePath().normalize();
         Path dir = serviceDir.toAbsolutePath().normalize();
         requireDistribution(esHome);
@@ -81,7 +183,7 @@ public final class EmbeddedElasticsearch implements AutoCloseable {
 
         int httpPort = Ports.choose(port, "Elasticsearch");
         int transportPort = Ports.besides(port, httpPort, 100);
-        Path configDir = writeConfiguration(esHome, dir, httpPort, transportPort, maxHeapMb);
+        Path configDir = writeConfiguration(esHome, dir, httpPort, transportPort, maxHeapMb, security);
         Path consoleLog = dir.resolve("logs").resolve("console.log");
 
         boolean asRoot = "root".equals(System.getProperty("user.name"));
@@ -92,11 +194,14 @@ public final class EmbeddedElasticsearch implements AutoCloseable {
         environment.put("ES_JAVA_HOME", javaHome.toString());
         environment.put("ES_PATH_CONF", configDir.toString());
         environment.put("ES_TMPDIR", dir.resolve("tmp").toString());
-        LOG.info("Starting Elasticsearch from {} with Java {} on port {}{}", esHome, javaHome, httpPort,
-                asRoot ? " as user " + UNPRIVILEGED_USER : "");
+        if (security != null) {
+            storeSecureSetting(esHome, dir, environment, "bootstrap.password", security.elasticPassword(), asRoot);
+        }
+        LOG.info("Starting Elasticsearch from {} with Java {} on port {}{}{}", esHome, javaHome, httpPort,
+                asRoot ? " as user " + UNPRIVILEGED_USER : "", security != null ? ", security on (HTTPS)" : "");
         Process process = launch(esHome.resolve("bin/elasticsearch"), dir, environment, pidFile, consoleLog, asRoot);
 
-        EmbeddedElasticsearch elasticsearch = new EmbeddedElasticsearch(httpPort, consoleLog, process, asRoot);
+        EmbeddedElasticsearch elasticsearch = new EmbeddedElasticsearch(httpPort, consoleLog, process, asRoot, security);
         try {
             elasticsearch.awaitHealthy();
         } catch (RuntimeException e) {
@@ -114,8 +219,9 @@ public final class EmbeddedElasticsearch implements AutoCloseable {
         return port;
     }
 
+    /** http://localhost:PORT, or https:// with security on. */
     public String url() {
-        return "http://" + HOST + ":" + port;
+        return (security != null ? "https://" : "http://") + HOST + ":" + port;
     }
 
     public String hostAndPort() {
@@ -161,7 +267,8 @@ public final class EmbeddedElasticsearch implements AutoCloseable {
         }
     }
 
-    private static Path writeConfiguration(Path esHome, Path dir, int httpPort, int transportPort, int maxHeapMb) throws IOException {
+    private static Path writeConfiguration(Path esHome, Path dir, int httpPort, int transportPort, int maxHeapMb,
+                                           Security security) throws IOException {
         Path configDir = dir.resolve("config");
         for (String sub : List.of("data", "logs", "tmp")) {
             Files.createDirectories(dir.resolve(sub));
@@ -170,20 +277,27 @@ public final class EmbeddedElasticsearch implements AutoCloseable {
             copyTree(esHome.resolve("config"), configDir);
         }
         // rewritten at every start: the ports may differ between runs
-        String settings = String.join("\n",
+        List<String> lines = new ArrayList<>(List.of(
                 "# written by " + EmbeddedElasticsearch.class.getName() + " at each start",
                 "cluster.name: embedded",
                 "discovery.type: single-node",
                 "network.host: 127.0.0.1",
                 "http.port: " + httpPort,
-                "transport.port: " + transportPort,
-                "xpack.security.enabled: false",
+                "transport.port: " + transportPort));
+        if (security == null) {
+            lines.add("xpack.security.enabled: false");
+        } else {
+            lines.addAll(security.settings());
+            security.copyFilesTo(configDir);
+        }
+        lines.addAll(List.of(
                 // a nearly full developer disk must not turn indices read-only
                 "cluster.routing.allocation.disk.threshold_enabled: false",
                 "action.destructive_requires_name: false",
                 "path.data: " + dir.resolve("data"),
                 "path.logs: " + dir.resolve("logs"),
-                "");
+                ""));
+        String settings = String.join("\n", lines);
         Files.writeString(configDir.resolve("elasticsearch.yml"), settings, StandardCharsets.UTF_8);
         Path jvmOptions = Files.createDirectories(configDir.resolve("jvm.options.d"));
         int initialHeapMb = Math.min(256, maxHeapMb);
@@ -227,6 +341,39 @@ public final class EmbeddedElasticsearch implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code elasticsearch-keystore add --stdin --force NAME} as the server's user: the value goes through standard
+     * input, never on a command line. Creates the key store on first use.
+     */
+    private static void storeSecureSetting(Path esHome, Path dir, Map<String, String> environment, String name, String value,
+                                           boolean asRoot) throws IOException {
+        List<String> command = new ArrayList<>();
+        if (asRoot) {
+            command.addAll(List.of("runuser", "-u", UNPRIVILEGED_USER, "--", "env", "-u", "JAVA_HOME", "-u", "JAVA_TOOL_OPTIONS"));
+            environment.forEach((key, setting) -> command.add(key + "=" + setting));
+        }
+        command.addAll(List.of(esHome.resolve("bin/elasticsearch-keystore").toString(), "add", "--stdin", "--force", name));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        builder.environment().remove("JAVA_HOME");
+        builder.environment().remove("JAVA_TOOL_OPTIONS");
+        builder.environment().putAll(environment);
+        Process tool = builder.start();
+        try (var input = tool.getOutputStream()) {
+            input.write((value + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        String output = new String(tool.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        try {
+            int exitCode = tool.waitFor();
+            if (exitCode != 0) {
+                throw new IllegalStateException("Could not put " + name + " into the Elasticsearch key store: "
+                        + "elasticsearch-keystore exited with " + exitCode + ": " + output);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while running elasticsearch-keystore", e);
+        }
+    }
+
     private static void runOrFail(List<String> command, String purpose) {
         CommandResult result = run(command);
         if (result.exitCode() != 0) {
@@ -260,11 +407,17 @@ public final class EmbeddedElasticsearch implements AutoCloseable {
      * fails at once if the process dies, with the end of its console output.
      */
     private void awaitHealthy() {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/_cluster/health"))
+        HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(
+                        (security != null ? url() : "http://127.0.0.1:" + port) + "/_cluster/health"))
                 .timeout(Duration.ofSeconds(5))
-                .GET()
-                .build();
+                .GET();
+        if (security != null) {
+            client.sslContext(security.trustingTheCa());
+            request.header("Authorization", security.basicAuthorization());
+        }
+        HttpClient http = client.build();
+        HttpRequest health = request.build();
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         String lastAnswer = "no answer";
         while (true) {

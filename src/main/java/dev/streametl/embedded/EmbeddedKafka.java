@@ -8,8 +8,12 @@ import java.lang.reflect.InvocationTargetException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -29,7 +33,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A real Kafka 4.1 broker in this JVM: one KRaft node in combined mode (broker and controller), the same server
- * {@code kafka.Kafka} runs, listening on 127.0.0.1 only.
+ * {@code kafka.Kafka} runs, listening on 127.0.0.1 only. Its client listener is PLAINTEXT, or SASL_SSL when started with
+ * a {@link SaslSsl}.
  *
  * <p>Layout of the service directory: {@code logs/} (topics and the metadata log; formatted on first start, its
  * meta.properties keeps the cluster id), {@code controller.port} and {@code server.properties} (the configuration
@@ -46,16 +51,90 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Server server;
     private final int port;
     private final int controllerPort;
+    /** How clients must connect; null for PLAINTEXT. */
+    private final SaslSsl security;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private EmbeddedKafka(Server server, int port, int controllerPort) {
+    private EmbeddedKafka(Server server, int port, int controllerPort, SaslSsl security) {
         this.server = server;
         this.port = port;
         this.controllerPort = controllerPort;
+        this.security = security;
+    }
+
+    /**
+     * How a secured broker's client listener is reached: SASL_SSL, mechanism PLAIN with one user (an API key and its
+     * secret), TLS with the broker's key and certificate chain from a PKCS12 key store. The broker connects to itself
+     * through this listener too, as that user (so it checks its own certificate against {@code trustedCertificates});
+     * only the controller listener stays PLAINTEXT, on 127.0.0.1. No authorizer: the one user may do everything.
+     *
+     * @param keyStore            the broker's key and certificate chain, PKCS12
+     * @param keyStorePassword    the password of the key store and of its key
+     * @param trustedCertificates the CA certificate(s), PEM, that signed the broker's certificate
+     * @param user                the one user name (the API key)
+     * @param secret              its password (the API secret): letters and digits only, it goes into a JAAS line
+     */
+    public record SaslSsl(Path keyStore, String keyStorePassword, Path trustedCertificates, String user, String secret) {
+
+        static final String LISTENER = "SASL_SSL";
+
+        public SaslSsl {
+            for (String value : new String[] {user, secret}) {
+                if (value == null || !value.matches("[A-Za-z0-9._-]+")) {
+                    throw new IllegalArgumentException("Kafka user and secret: letters, digits, '.', '_' and '-' only");
+                }
+            }
+        }
+
+        /** The settings a client needs besides bootstrap.servers, secret included. */
+        public Map<String, Object> clientConfig() {
+            Map<String, Object> config = new LinkedHashMap<>();
+            config.put("security.protocol", "SASL_SSL");
+            config.put("sasl.mechanism", "PLAIN");
+            config.put("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                    + user + "\" password=\"" + secret + "\";");
+            config.put("ssl.truststore.type", "PEM");
+            config.put("ssl.truststore.location", trustedCertificates.toAbsolutePath().toString());
+            return config;
+        }
+
+        private void addTo(Properties props, int brokerPort, int controllerPort) {
+            String prefix = "listener.name." + LISTENER.toLowerCase(Locale.ROOT) + ".";
+            props.put("listeners", LISTENER + "://" + HOST + ":" + brokerPort + "," + CONTROLLER_LISTENER + "://" + HOST + ":" + controllerPort);
+            props.put("advertised.listeners", LISTENER + "://" + HOST + ":" + brokerPort);
+            props.put("listener.security.protocol.map", LISTENER + ":SASL_SSL," + CONTROLLER_LISTENER + ":PLAINTEXT");
+            props.put("inter.broker.listener.name", LISTENER);
+            props.put("sasl.enabled.mechanisms", "PLAIN");
+            props.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+            // user_<name>: the accounts the broker accepts; username/password: what it logs in with to itself
+            props.put(prefix + "plain.sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required"
+                    + " username=\"" + user + "\" password=\"" + secret + "\" user_" + user + "=\"" + secret + "\";");
+            props.put("ssl.keystore.type", "PKCS12");
+            props.put("ssl.keystore.location", keyStore.toAbsolutePath().toString());
+            props.put("ssl.keystore.password", keyStorePassword);
+            props.put("ssl.key.password", keyStorePassword);
+            props.put("ssl.truststore.type", "PEM");
+            props.put("ssl.truststore.location", trustedCertificates.toAbsolutePath().toString());
+        }
+
+        /** Without the secrets: a record's own toString would print them. */
+        @Override
+        public String toString() {
+            return "SaslSsl[user " + user + ", key store " + keyStore + ", trusting " + trustedCertificates + "]";
+        }
     }
 
     /** Starts the broker on {@code port} (0: a free port) and returns once clients can use it. */
     public static EmbeddedKafka start(int port, Path serviceDir) throws IOException {
+        return start(port, serviceDir, null);
+    }
+
+    /**
+     * Starts the broker on {@code port} (0: a free port), its client listener secured as {@code security} says (null:
+     * PLAINTEXT), and returns once clients can use it. Its server.properties then holds secrets: only its owner may
+     * read it.
+     */
+    public static EmbeddedKafka start(int port, Path serviceDir, SaslSsl security) throws IOException {
         Path dir = serviceDir.toAbsolutePath().normalize();
         Path logDir = dir.resolve("logs");
         Files.createDirectories(logDir);
@@ -63,14 +142,21 @@ public final class EmbeddedKafka implements AutoCloseable {
         int controllerPort = Ports.choose(controllerPort(dir, port, brokerPort), "Kafka controller");
 
         Properties properties = serverProperties(brokerPort, controllerPort, logDir);
+        if (security != null) {
+            security.addTo(properties, brokerPort, controllerPort);
+        }
         Path propertiesFile = dir.resolve("server.properties");
+        if (security != null) {
+            Files.deleteIfExists(propertiesFile);
+            Files.createFile(propertiesFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
         try (Writer writer = Files.newBufferedWriter(propertiesFile, StandardCharsets.UTF_8)) {
             properties.store(writer, "written by " + EmbeddedKafka.class.getName() + " at each start");
         }
         if (!Files.exists(logDir.resolve("meta.properties"))) {
             format(propertiesFile, logDir);
         }
-        EmbeddedKafka kafka = new EmbeddedKafka(newRaftServer(properties), brokerPort, controllerPort);
+        EmbeddedKafka kafka = new EmbeddedKafka(newRaftServer(properties), brokerPort, controllerPort, security);
         try {
             kafka.server.startup();
             kafka.awaitReady();
@@ -178,9 +264,12 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Ready means a client gets the broker in the cluster metadata: it has joined and been unfenced. */
     private void awaitReady() {
-        Map<String, Object> config = Map.of(
+        Map<String, Object> config = new HashMap<>(Map.of(
                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) READY_TIMEOUT.toMillis());
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) READY_TIMEOUT.toMillis()));
+        if (security != null) {
+            config.putAll(security.clientConfig());
+        }
         try (Admin admin = Admin.create(config)) {
             Collection<Node> nodes = admin.describeCluster().nodes().get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             if (nodes.isEmpty()) {
@@ -212,6 +301,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "EmbeddedKafka[" + bootstrapServers() + ", controller port " + controllerPort + "]";
+        return "EmbeddedKafka[" + bootstrapServers() + (security != null ? " " + SaslSsl.LISTENER : "")
+               + ", controller port " + controllerPort + "]";
     }
 }

@@ -11,8 +11,11 @@ import java.util.OptionalInt;
 import java.util.Properties;
 import java.util.stream.Stream;
 
-/** Finds a Java runtime new enough for Elasticsearch, which we may run on an older JVM (this project targets 17). */
-final class JavaRuntimes {
+/**
+ * Finds a Java runtime new enough for Elasticsearch, which we may run on an older JVM (this project targets 17).
+ * (Public for the tests, which compile a small Elasticsearch plugin with it.)
+ */
+public final class JavaRuntimes {
 
     static final int ELASTICSEARCH_MINIMUM = 21;
     private static final Path JVM_ROOT = Path.of("/usr/lib/jvm");
@@ -24,7 +27,7 @@ final class JavaRuntimes {
      * In order: $ES_JAVA_HOME as given, $JAVA_HOME if it is 21+, the running JVM if it is 21+, the newest 21+ JDK
      * under /usr/lib/jvm.
      */
-    static Path forElasticsearch() {
+    public static Path forElasticsearch() {
         Map<String, String> env = System.getenv();
         String esJavaHome = env.get("ES_JAVA_HOME");
         if (esJavaHome != null && !esJavaHome.isBlank()) {
