@@ -85,9 +85,16 @@ public final class ElasticsearchConnection implements AutoCloseable {
         if (authorization != null) {
             builder.setDefaultHeaders(new Header[] {authorization});
         }
-        if (ssl != null) {
-            builder.setHttpClientConfigCallback(http -> http.setSSLContext(ssl));
-        }
+        // daemon I/O threads: a start that fails before the client is closed must not keep the JVM alive
+        java.util.concurrent.atomic.AtomicInteger threads = new java.util.concurrent.atomic.AtomicInteger();
+        builder.setHttpClientConfigCallback(http -> {
+            http.setThreadFactory(task -> {
+                Thread thread = new Thread(task, "elasticsearch-client-" + threads.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+            });
+            return ssl == null ? http : http.setSSLContext(ssl);
+        });
         return new ElasticsearchConnection(url, kind, builder.build());
     }
 
