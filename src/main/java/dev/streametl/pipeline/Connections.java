@@ -1,9 +1,15 @@
 package dev.streametl.pipeline;
 
+import java.util.HashMap;
+import java.util.Map;
+
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.debezium.configuration.EmbeddedDebeziumConfiguration;
+import org.apache.camel.component.debezium.postgres.DebeziumPostgresComponent;
 import org.apache.camel.component.es.ElasticsearchComponent;
 import org.apache.camel.component.kafka.KafkaComponent;
+import org.apache.camel.component.kafka.KafkaConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,9 +26,35 @@ public class Connections implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) {
         KafkaSecurity kafka = KafkaSecurity.from(key -> context.getPropertiesComponent().resolveProperty(key).orElse(null));
-        kafka.applyTo(context.getComponent("kafka", KafkaComponent.class).getConfiguration());
+        KafkaConfiguration kafkaConfiguration = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
+        kafka.applyTo(kafkaConfiguration);
+        String offsets = context.getPropertiesComponent().resolveProperty("etl.capture.offsets").orElse("file").trim();
+        if (offsets.equals("kafka")) {
+            keepCaptureOffsetsInKafka(context, kafkaConfiguration);
+        } else if (!offsets.equals("file")) {
+            throw new IllegalArgumentException("etl.capture.offsets must be file or kafka, not " + offsets);
+        }
         ElasticsearchConnection elasticsearch = ElasticsearchConnection.of(context);
         context.getComponent("elasticsearch", ElasticsearchComponent.class).setClient(elasticsearch.client());
         LOG.info("Kafka: {}; {}", kafka.secured() ? kafka : "plaintext", elasticsearch);
+    }
+
+    /**
+     * Debezium's offsets in a compacted topic ({@code etl.capture.offsets-topic}) instead of a file: the Kafka store
+     * connects as every Kafka client of the pipeline does (the brokers and security settings of the kafka component).
+     * {@link AcknowledgedOffsetStore} still saves them only once Kafka has acknowledged every change before them.
+     */
+    private static void keepCaptureOffsetsInKafka(CamelContext context, KafkaConfiguration kafka) {
+        DebeziumPostgresComponent debezium = context.getComponent("debezium-postgres", DebeziumPostgresComponent.class);
+        EmbeddedDebeziumConfiguration capture = debezium.getConfiguration();
+        capture.setOffsetStorageTopic(context.getPropertiesComponent().resolveProperty("etl.capture.offsets-topic")
+                .orElseThrow(() -> new IllegalArgumentException("etl.capture.offsets-topic is not set")).trim());
+        capture.setOffsetStoragePartitions(1);
+        capture.setOffsetStorageReplicationFactor(-1); // the broker's default
+        Map<String, Object> engine = new HashMap<>(capture.getAdditionalProperties() == null
+                ? Map.of() : capture.getAdditionalProperties());
+        KafkaSecurity.clientConfig(kafka).forEach((key, value) -> engine.put(String.valueOf(key), String.valueOf(value)));
+        capture.setAdditionalProperties(engine);
+        LOG.info("Capture keeps Debezium's offsets in the Kafka topic {}", capture.getOffsetStorageTopic());
     }
 }
