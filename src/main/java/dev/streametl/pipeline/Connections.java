@@ -53,7 +53,10 @@ public class Connections implements CamelConfiguration {
         capture.setOffsetStorageReplicationFactor(-1); // the broker's default
         Map<String, Object> engine = new HashMap<>(capture.getAdditionalProperties() == null
                 ? Map.of() : capture.getAdditionalProperties());
+        // this runs before the components' properties are applied: the brokers come from the pipeline's own key
         KafkaSecurity.clientConfig(kafka).forEach((key, value) -> engine.put(String.valueOf(key), String.valueOf(value)));
+        engine.put("bootstrap.servers", context.getPropertiesComponent().resolveProperty("etl.kafka.brokers")
+                .orElseThrow(() -> new IllegalArgumentException("etl.kafka.brokers is not set")).trim());
         capture.setAdditionalProperties(engine);
         LOG.info("Capture keeps Debezium's offsets in the Kafka topic {}", capture.getOffsetStorageTopic());
     }

@@ -96,7 +96,9 @@ public record KafkaSecurity(String protocol, String mechanism, String apiKey, St
                 config.put(name, value);
             }
         });
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokers());
+        if (kafka.getBrokers() != null) { // null until the component's properties are applied
+            config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokers());
+        }
         return config;
     }
 
