@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -117,6 +118,25 @@ class CamelJBangTest {
                 "load-enriched-orders", "product-sales")) {
             assertTrue(routes.contains(route), route + " in `camel get route`:\n" + routes);
         }
+    }
+
+    @Test
+    void beyondLocalhostWithoutAPasswordCamelJBangRefusesToStart() throws Exception {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("ETL_EMBEDDED_ENABLED", "false");
+        env.put("ETL_DATA_DIR", tempDir.resolve("data").toString());
+        env.put("ETL_KAFKA_BROKERS", "localhost:" + RealServices.freePort()); // nothing there: it must not get that far
+        env.put("ETL_MANAGEMENT_HOST", "0.0.0.0");
+        env.put("ETL_MANAGEMENT_PORT", String.valueOf(managementPort));
+        jbang = camel(List.of("run", "application.properties"), sources(), env);
+
+        assertTrue(jbang.waitFor(5, TimeUnit.MINUTES), "Camel JBang stops by itself");
+        String output = Files.readString(log, StandardCharsets.UTF_8);
+        String end = output.substring(Math.max(0, output.length() - 6000));
+        assertTrue(output.contains("The management server (health, metrics, dev console, Jolokia) would listen on 0.0.0.0"
+                + " without credentials. Set etl.management.password"), "the rule's message in its log, which ends:\n" + end);
+        assertFalse(output.contains("Started customer-table"), "no route started:\n" + end);
+        assertTrue(nothingListensOn(managementPort), "the management server is gone");
     }
 
     /** The sources the README names ({@code routes/*.java src/main/java/dev/streametl/*}{@code /*.java}). */

@@ -15,7 +15,10 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.caffeine.CaffeineConstants;
 import org.apache.camel.main.Main;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The whole pipeline on real PostgreSQL, Kafka and Elasticsearch, started by the project's own code on free ports:
@@ -125,6 +129,66 @@ class PipelineEndToEndTest {
         assertEquals("keyword", fields.path("customer_name").path("type").asText());
         assertEquals("double", fields.path("price").path("type").asText());
         assertEquals("integer", fields.path("customer_age").path("type").asText());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(5)
+    void compactionKeepsTheLatestValueOfEachKeyOnTheEnrichedOrdersAndProductSalesTopics() throws Exception {
+        // segments closed after a second and cleaned at once (test-only topic configs): the broker's log cleaner then
+        // runs on them within its backoff (log.cleaner.backoff.ms, 15 s), instead of after days
+        try (Admin admin = real.admin()) {
+            Map<ConfigResource, java.util.Collection<AlterConfigOp>> configs = new java.util.HashMap<>();
+            for (String topic : List.of("enriched_orders", "product_sales")) {
+                configs.put(new ConfigResource(ConfigResource.Type.TOPIC, topic), List.of(
+                        new AlterConfigOp(new ConfigEntry("segment.ms", "1000"), AlterConfigOp.OpType.SET),
+                        new AlterConfigOp(new ConfigEntry("min.cleanable.dirty.ratio", "0.01"), AlterConfigOp.OpType.SET)));
+            }
+            admin.incrementalAlterConfigs(configs).all().get(30, TimeUnit.SECONDS);
+        }
+        real.sql("UPDATE orders SET price = price + 1", "UPDATE orders SET product_code = 'HAT-06' WHERE order_id <= 5");
+        Map<String, JsonNode> expected = real.sqlJoin();
+        RealServices.awaitSettled(expected, () -> real.documents("enriched_orders"), Duration.ofSeconds(30));
+        Map<String, Long> expectedSales = new java.util.TreeMap<>(expected.values().stream().collect(
+                java.util.stream.Collectors.groupingBy(o -> o.get("product_code").asText(), java.util.stream.Collectors.counting())));
+        RealServices.awaitSettled(expectedSales, () -> orderCounts(real.latest("product_sales")), Duration.ofSeconds(30));
+        assertTrue(keyCounts(real.records("enriched_orders")).get("1") >= 2, "order 1: its first value and its update");
+
+        // a record on each partition, more than segment.ms later, closes the segments that hold the updates (the
+        // cleaner never touches the active segment): new orders of a product of their own, one per partition
+        Thread.sleep(1500); // the scenario: later than segment.ms (not a wait for a result)
+        java.util.Set<Integer> partitions = new java.util.TreeSet<>();
+        List<String> newOrders = new java.util.ArrayList<>();
+        for (int id = 900; partitions.size() < 3; id++) {
+            if (partitions.add(org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+                    String.valueOf(id).getBytes(java.nio.charset.StandardCharsets.UTF_8))) % 3)) {
+                newOrders.add(String.valueOf(id));
+                real.sql("INSERT INTO orders VALUES (" + id + ", 1, 1.00, 'ZZZ-99')");
+            }
+        }
+
+        // the topics themselves, not a fold of them: one record left per key, the latest, equal to the SQL join
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() -> {
+            List<ConsumerRecord<String, String>> orders = real.records("enriched_orders").stream()
+                    .filter(r -> !newOrders.contains(r.key())).toList();
+            assertEquals(expected.keySet(), keyCounts(orders).keySet());
+            assertTrue(keyCounts(orders).values().stream().allMatch(n -> n == 1), "one record per order: " + keyCounts(orders));
+            assertEquals(expected, RealServices.latest(orders));
+            List<ConsumerRecord<String, String>> sales = real.records("product_sales").stream()
+                    .filter(r -> !r.key().equals("ZZZ-99")).toList();
+            assertTrue(keyCounts(sales).values().stream().allMatch(n -> n == 1), "one record per product: " + keyCounts(sales));
+            assertEquals(expectedSales, orderCounts(RealServices.latest(sales)));
+        });
+    }
+
+    private static Map<String, Long> keyCounts(List<ConsumerRecord<String, String>> records) {
+        return records.stream().collect(java.util.stream.Collectors.groupingBy(ConsumerRecord::key,
+                java.util.TreeMap::new, java.util.stream.Collectors.counting()));
+    }
+
+    private static Map<String, Long> orderCounts(Map<String, JsonNode> productSales) {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        productSales.forEach((code, sales) -> counts.put(code, sales.get("order_count").asLong()));
+        return counts;
     }
 
     /** The customer as the running pipeline's customer table has it now, looked up the way the enrichment does. */

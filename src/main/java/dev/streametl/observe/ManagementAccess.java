@@ -10,6 +10,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import java.util.function.Function;
 
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.HttpManagementServerConfigurationProperties;
 import org.apache.camel.main.MainListenerSupport;
@@ -29,8 +31,17 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * A main listener, because camel-main starts the management server while it configures itself, before any bean or
  * route exists: {@code beforeConfigure} is the last moment to set its authentication.
+ * <p>
+ * Camel JBang runs no main listener of {@code App}'s, so this is also a {@link CamelConfiguration}, which both runtimes
+ * call once the routes' classes are found (package scan) or compiled (JBang): where the listener has not run, it refuses
+ * to start beyond localhost without credentials all the same. The management server has been listening for that moment
+ * already, and the pipeline stops before any route starts. A password cannot be applied that late: without the listener,
+ * a password beyond localhost is refused too, saying to use Camel's own keys.
  */
-public class ManagementAccess extends MainListenerSupport {
+public class ManagementAccess extends MainListenerSupport implements CamelConfiguration {
+
+    /** Global option of the CamelContext: the main listener has applied the rule (credentials set, or localhost). */
+    static final String APPLIED = "etl.management.access-applied";
 
     private static final Logger LOG = LoggerFactory.getLogger(ManagementAccess.class);
 
@@ -38,6 +49,26 @@ public class ManagementAccess extends MainListenerSupport {
     public void beforeConfigure(BaseMainSupport main) {
         Function<String, Optional<String>> properties = main.getCamelContext().getPropertiesComponent()::resolveProperty;
         apply(properties, main.configure().httpManagementServer());
+        main.getCamelContext().getGlobalOptions().put(APPLIED, "true");
+    }
+
+    /** Where no main listener has applied the rule (Camel JBang): refuses what it would have refused, and a password. */
+    @Override
+    public void configure(CamelContext camel) {
+        if (camel.getGlobalOptions().containsKey(APPLIED)) {
+            return;
+        }
+        Function<String, Optional<String>> properties = camel.getPropertiesComponent()::resolveProperty;
+        String host = properties.apply("camel.management.host").map(String::trim).orElse("0.0.0.0");
+        boolean password = properties.apply("etl.management.password").map(String::trim).filter(p -> !p.isEmpty()).isPresent();
+        if (!password) {
+            apply(properties, new HttpManagementServerConfigurationProperties(null)); // refuses, or nothing to set
+        } else if (flag(properties, "camel.management.enabled") && !isLoopback(host)) {
+            throw new IllegalStateException("The management server (health, metrics, dev console, Jolokia) listens on "
+                    + host + " without credentials: etl.management.password is applied by the pipeline's main class"
+                    + " (camel:run), not under Camel JBang. There, set camel.management.authenticationEnabled with its"
+                    + " basicPropertiesFile, or keep camel.management.host on localhost.");
+        }
     }
 
     static void apply(Function<String, Optional<String>> properties, HttpManagementServerConfigurationProperties server) {

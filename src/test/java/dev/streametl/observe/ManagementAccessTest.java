@@ -75,6 +75,39 @@ class ManagementAccessTest {
         assertFalse(ManagementAccess.isLoopback("0.0.0.0"));
     }
 
+    @Test
+    void withoutTheMainListenerAsUnderCamelJBangTheRuleHoldsAsAConfiguration() {
+        properties.put("camel.management.host", "0.0.0.0");
+
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> new ManagementAccess().configure(context()));
+        assertTrue(refused.getMessage().contains("without credentials. Set etl.management.password"), refused.getMessage());
+
+        properties.put("etl.management.password", "s3cret"); // a password it can no longer apply: refused, saying so
+        refused = assertThrows(IllegalStateException.class, () -> new ManagementAccess().configure(context()));
+        assertTrue(refused.getMessage().contains("not under Camel JBang"), refused.getMessage());
+
+        properties.put("camel.management.host", "localhost");
+        new ManagementAccess().configure(context());
+    }
+
+    @Test
+    void onceTheMainListenerHasAppliedTheRuleTheConfigurationLeavesItAlone() {
+        properties.put("camel.management.host", "0.0.0.0");
+        org.apache.camel.CamelContext context = context();
+        context.getGlobalOptions().put(ManagementAccess.APPLIED, "true");
+
+        new ManagementAccess().configure(context);
+    }
+
+    private org.apache.camel.CamelContext context() {
+        org.apache.camel.CamelContext context = new org.apache.camel.impl.DefaultCamelContext();
+        java.util.Properties initial = new java.util.Properties();
+        initial.putAll(properties);
+        context.getPropertiesComponent().setInitialProperties(initial);
+        return context;
+    }
+
     private Optional<String> property(String key) {
         return Optional.ofNullable(properties.get(key));
     }
