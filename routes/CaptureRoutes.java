@@ -26,12 +26,19 @@ public class CaptureRoutes extends PipelineRoutes {
     protected void routes() {
         CapturePublications publications = CapturePublications.open(
                 setting("camel.component.debezium-postgres.offset-storage-file-name"));
+        ChangeEventMapper changes = new ChangeEventMapper(
+                setting("camel.component.debezium-postgres.signal-data-collection"));
 
         from("{{etl.capture.source}}")
                 .routeId("capture-changes")
                 .autoStartup("{{etl.capture.enabled}}")
                 .startupOrder(2) // after publish-changes: shut down before it, so its last offsets can be saved
-                .process(new ChangeEventMapper())
+                .process(changes)
+                // Debezium's signal table: the operator's signals and an incremental snapshot's watermarks. Read (their
+                // position dates the snapshot's rows), not published
+                .filter(changes::isSignal)
+                    .stop()
+                .end()
                 .process(metrics::captured)
                 .process(publications::handedOver)
                 .to(CHANGE_QUEUE)

@@ -28,3 +28,13 @@ CREATE TABLE IF NOT EXISTS public.orders (
 -- and delete events carry every column of the old row, not just the key.
 ALTER TABLE public.customers REPLICA IDENTITY FULL;
 ALTER TABLE public.orders REPLICA IDENTITY FULL;
+
+-- Debezium's signal table: an operator re-reads a table while streaming goes on by inserting a row, e.g.
+--   INSERT INTO debezium_signal VALUES ('resnapshot-1', 'execute-snapshot',
+--     '{"data-collections": ["public.customers"], "type": "incremental"}');
+-- (camel.component.debezium-postgres.signal-data-collection; the rows themselves never reach the pipeline's topics)
+CREATE TABLE IF NOT EXISTS public.debezium_signal (
+    id   varchar(64)   PRIMARY KEY,
+    type varchar(32)   NOT NULL,
+    data varchar(2048)
+);

@@ -2,6 +2,7 @@ package dev.streametl.pipeline;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -18,16 +19,42 @@ import org.apache.kafka.connect.data.Struct;
  */
 public final class ChangeEventMapper implements Processor {
 
+    /** The table of Debezium's signals ({@code signal-data-collection}), as in a change's identifier: its rows are not data. */
+    private final String signalTable;
+    /** The position in PostgreSQL's log of the last change read from the stream; -1 before the first. */
+    private final AtomicLong streamPosition = new AtomicLong(-1);
+
+    /** @param signalCollection Debezium's signal table ({@code public.debezium_signal}); null or blank: none */
+    public ChangeEventMapper(String signalCollection) {
+        this.signalTable = signalCollection == null || signalCollection.isBlank() ? null : "." + signalCollection.trim();
+    }
+
     @Override
     public void process(Exchange exchange) {
         RecordFault.guard(() -> map(exchange.getMessage())); // a change it cannot map is that change's fault
     }
 
-    private static void map(Message message) {
+    /** A row of Debezium's signal table (an operator's signal, an incremental snapshot's watermark): not the pipeline's. */
+    public boolean isSignal(Exchange exchange) {
+        String table = exchange.getMessage().getHeader(DebeziumConstants.HEADER_IDENTIFIER, String.class);
+        return signalTable != null && table != null && table.endsWith(signalTable);
+    }
+
+    private void map(Message message) {
+        Map<String, Object> source = toMap(message.getHeader(DebeziumConstants.HEADER_SOURCE_METADATA));
+        if (source != null && source.get("lsn") instanceof Number lsn) {
+            streamPosition.accumulateAndGet(lsn.longValue(), Math::max);
+        } else if (source != null && "incremental".equals(String.valueOf(source.get("snapshot")))
+                   && streamPosition.get() >= 0) {
+            // a row read by an incremental snapshot has no position of its own: it is emitted once the snapshot's
+            // window closes in the stream, holding the row as it is there (a change of it inside the window wins
+            // over the read), so it is current as of the stream's position: its version
+            source.put("lsn", streamPosition.get());
+        }
         ChangeEvent<Map<String, Object>> event = new ChangeEvent<>(
                 toMap(message.getHeader(DebeziumConstants.HEADER_BEFORE)),
                 toMap(message.getBody()),
-                toMap(message.getHeader(DebeziumConstants.HEADER_SOURCE_METADATA)),
+                source,
                 message.getHeader(DebeziumConstants.HEADER_OPERATION, String.class),
                 message.getHeader(DebeziumConstants.HEADER_TIMESTAMP, Long.class));
         message.setHeader(KafkaConstants.KEY, Json.write(toMap(message.getHeader(DebeziumConstants.HEADER_KEY))));
