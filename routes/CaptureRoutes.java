@@ -31,6 +31,11 @@ public class CaptureRoutes extends PipelineRoutes {
                 .routeId("capture-changes")
                 .autoStartup("{{etl.capture.enabled}}")
                 .startupOrder(2) // after publish-changes: shut down before it, so its last offsets can be saved
+                // a heartbeat carries only Debezium's position: done here, its offset is saved once every change handed
+                // over before it is acknowledged, like any change's, and the replication slot moves on
+                .filter(ChangeEventMapper.HEARTBEAT)
+                    .stop()
+                .end()
                 .process(new ChangeEventMapper())
                 .process(metrics::captured)
                 .process(publications::handedOver)
