@@ -32,9 +32,17 @@ public class JolokiaAccess extends MainListenerSupport {
 
     @Override
     public void beforeConfigure(BaseMainSupport main) {
-        Function<String, Optional<String>> properties = main.getCamelContext().getPropertiesComponent()::resolveProperty;
+        if (writesAllowed(main.getCamelContext().getPropertiesComponent()::resolveProperty)) {
+            main.getCamelContext().getRegistry().bind("jolokia", pluginWithPolicy(WRITES_POLICY));
+            LOG.info("Jolokia allows writes and every operation ({}), behind the management credentials", WRITES_POLICY);
+        }
+        // otherwise Camel's own plugin, with the read-only policy
+    }
+
+    /** Whether Jolokia may write: only when asked to, and with credentials on the management server, or a refusal. */
+    static boolean writesAllowed(Function<String, Optional<String>> properties) {
         if (!flag(properties, "etl.management.jolokia-writes")) {
-            return; // Camel's plugin, with the read-only policy
+            return false;
         }
         boolean password = properties.apply("etl.management.password").map(String::trim).filter(p -> !p.isEmpty()).isPresent();
         if (!password && !flag(properties, "camel.management.authenticationEnabled")
@@ -43,8 +51,7 @@ public class JolokiaAccess extends MainListenerSupport {
                     + " stop routes or the pipeline: set a password too (etl.management.password, env"
                     + " ETL_MANAGEMENT_PASSWORD), or keep Jolokia read-only");
         }
-        main.getCamelContext().getRegistry().bind("jolokia", pluginWithPolicy(WRITES_POLICY));
-        LOG.info("Jolokia allows writes and every operation ({}), behind the management credentials", WRITES_POLICY);
+        return true;
     }
 
     /** Camel's Jolokia plugin, made to read the given policy where it looks for {@value #POLICY}. */
