@@ -33,6 +33,11 @@ public class CaptureRoutes extends PipelineRoutes {
                 .routeId("capture-changes")
                 .autoStartup("{{etl.capture.enabled}}")
                 .startupOrder(2) // after publish-changes: shut down before it, so its last offsets can be saved
+                // a heartbeat carries only Debezium's position: done here, its offset is saved once every change handed
+                // over before it is acknowledged, like any change's, and the replication slot moves on
+                .filter(ChangeEventMapper.HEARTBEAT)
+                    .stop()
+                .end()
                 .process(changes)
                 // Debezium's signal table: the operator's signals and an incremental snapshot's watermarks. Read (their
                 // position dates the snapshot's rows), not published

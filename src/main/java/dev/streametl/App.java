@@ -1,5 +1,6 @@
 package dev.streametl;
 
+import dev.streametl.observe.JolokiaAccess;
 import dev.streametl.observe.ManagementAccess;
 import org.apache.camel.main.Main;
 
@@ -19,6 +20,8 @@ public final class App {
         Main main = new Main(App.class);
         // before anything starts: credentials for a management server beyond localhost, or a refusal
         main.addMainListener(new ManagementAccess());
+        // Jolokia read-only, unless writes are allowed (behind those credentials)
+        main.addMainListener(new JolokiaAccess());
         main.run(args);
     }
 }

@@ -33,6 +33,7 @@ import dev.streametl.embedded.EmbeddedSettings;
 import dev.streametl.pipeline.Customer;
 import dev.streametl.pipeline.EnrichedOrder;
 import dev.streametl.pipeline.Json;
+import dev.streametl.observe.JolokiaAccess;
 import dev.streametl.observe.ManagementAccess;
 import dev.streametl.pipeline.Order;
 import org.apache.camel.main.Main;
@@ -122,6 +123,7 @@ final class RealServices implements AutoCloseable {
     Main startPipeline(Map<String, String> settings) throws Exception {
         Main pipeline = new Main(App.class);
         pipeline.addMainListener(new ManagementAccess()); // as App does
+        pipeline.addMainListener(new JolokiaAccess());
         pipelineProperties().forEach(pipeline::addOverrideProperty);
         settings.forEach(pipeline::addOverrideProperty);
         pipelines.add(pipeline);

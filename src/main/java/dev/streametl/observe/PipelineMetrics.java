@@ -35,7 +35,8 @@ import org.apache.camel.support.ExchangeHelper;
  * <li>{@value #RETRIES} {route}: records or batches a stage tried again; {@value #BUSY} {route}: how long a stage has
  * been on its oldest record or batch in flight (it grows while the stage is stuck);</li>
  * <li>{@value #LAG}, {@value #LAG_LATEST}: from the commit in PostgreSQL (the change's {@code source.ts_ms}) to the
- * enriched order being in Elasticsearch.</li>
+ * enriched order being in Elasticsearch;</li>
+ * <li>{@value #RETAINED_WAL}: the WAL PostgreSQL keeps for the capture's replication slot, in bytes.</li>
  * </ul>
  * The routes call the methods below as processors; the progress line reads the same counts.
  */
@@ -51,6 +52,7 @@ public final class PipelineMetrics {
     public static final String LAG_LATEST = "etl.end.to.end.lag.latest";
     public static final String RETRIES = "etl.stage.retries";
     public static final String BUSY = "etl.stage.busy";
+    public static final String RETAINED_WAL = "etl.capture.retained.wal";
 
     private static final String BULK_STARTED = "etlBulkStartedNanos";
     private static final Duration[] LAG_BUCKETS = seconds(0.25, 0.5, 1, 2, 5, 10, 30, 60, 300);
@@ -158,6 +160,16 @@ public final class PipelineMetrics {
         }).baseUnit("seconds").description("How long the stage has been on its oldest record or batch in flight")
                 .tag("route", routeId).register(registry);
         registry.counter(RETRIES, "route", routeId); // there, at 0, before the first retry
+    }
+
+    /**
+     * The WAL PostgreSQL keeps for the capture's replication slot, read from it at each scrape (NaN while it cannot
+     * be read): it grows while Debezium does not confirm what it has read, and would fill the disk.
+     */
+    public void watchRetainedWal(PostgresCheck postgres) {
+        Gauge.builder(RETAINED_WAL, postgres, PostgresCheck::retainedWalBytes).baseUnit("bytes")
+                .description("WAL retained by the capture's replication slot (from its restart_lsn to the current position)")
+                .register(registry);
     }
 
     /** Just before a bulk request is sent. */

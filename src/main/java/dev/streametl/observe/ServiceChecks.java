@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
 import org.apache.camel.Configuration;
 import org.apache.camel.PropertyInject;
 
@@ -32,6 +33,8 @@ public class ServiceChecks implements CamelConfiguration {
     String captureSource;
     @PropertyInject("etl.health.capture-grace-ms")
     long captureGraceMillis;
+    @PropertyInject("etl.health.max-retained-wal-mb")
+    long maxRetainedWalMegabytes;
     @PropertyInject("etl.health.stall-after-ms")
     long stallAfterMillis;
     @PropertyInject("camel.component.debezium-postgres.offset-storage-file-name")
@@ -46,7 +49,17 @@ public class ServiceChecks implements CamelConfiguration {
         // the slot tells whether Debezium streams only when the capture is Debezium's (not when swapped for a test)
         Duration captureGrace = captureSource.startsWith("debezium-postgres:") ? Duration.ofMillis(captureGraceMillis) : null;
         return new PostgresCheck(postgresHost, postgresPort, postgresDatabase, postgresUser, postgresPassword, slotName,
-                captureGrace, timeout()).withTls(postgresSslMode, postgresSslRootCert);
+                captureGrace, timeout()).withTls(postgresSslMode, postgresSslRootCert)
+                .withMaxRetainedWal(maxRetainedWalMegabytes * 1024 * 1024);
+    }
+
+    /** The replication slot's retained WAL as a metric too, when the capture is Debezium's (it has the slot). */
+    @Override
+    public void configure(CamelContext context) {
+        PostgresCheck postgres = context.getRegistry().findSingleByType(PostgresCheck.class);
+        if (postgres != null && captureSource.startsWith("debezium-postgres:")) {
+            PipelineMetrics.of(context).watchRetainedWal(postgres);
+        }
     }
 
     @BindToRegistry

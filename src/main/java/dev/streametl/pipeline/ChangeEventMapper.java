@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.Predicate;
 import org.apache.camel.Processor;
 import org.apache.camel.component.debezium.DebeziumConstants;
 import org.apache.camel.component.kafka.KafkaConstants;
@@ -18,6 +19,15 @@ import org.apache.kafka.connect.data.Struct;
  * the change envelope as JSON ({@link ChangeEvent}). The one place where Debezium's types are read.
  */
 public final class ChangeEventMapper implements Processor {
+
+    /**
+     * A Debezium heartbeat, not a row change: Debezium emits one every {@code heartbeat-interval-ms} on the topic
+     * {@code __debezium-heartbeat.<topic prefix>} (its default prefix), with no operation, no row and no source, only
+     * the position in PostgreSQL's log it has reached. It must not reach the change topics, but the capture must take
+     * it like a change (return normally), so that Debezium saves its offset and moves the replication slot on.
+     */
+    public static final Predicate HEARTBEAT = exchange -> exchange.getMessage()
+            .getHeader(DebeziumConstants.HEADER_IDENTIFIER, "", String.class).startsWith("__debezium-heartbeat.");
 
     /** The table of Debezium's signals ({@code signal-data-collection}), as in a change's identifier: its rows are not data. */
     private final String signalTable;

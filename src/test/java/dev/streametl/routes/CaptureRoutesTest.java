@@ -125,6 +125,28 @@ class CaptureRoutesTest {
         assertEquals("{\"order_id\":7}", ordersTopic.getExchanges().get(1).getMessage().getHeader(KafkaConstants.KEY));
     }
 
+    @Test
+    void skipsDebeziumsHeartbeats() throws Exception {
+        ordersTopic.expectedMessageCount(1);
+        deadLetters.expectedMessageCount(0);
+        CapturePublications publications = CapturePublications.of(capture.getCamelContext()
+                .resolvePropertyPlaceholders("{{camel.component.debezium-postgres.offset-storage-file-name}}"));
+
+        // what camel-debezium hands over for a heartbeat: its topic as identifier, a server-name key, no row, no operation
+        Schema heartbeatKey = SchemaBuilder.struct().name("io.debezium.connector.common.ServerNameKey")
+                .field("serverName", Schema.STRING_SCHEMA).build();
+        Map<String, Object> heartbeat = new HashMap<>();
+        heartbeat.put(DebeziumConstants.HEADER_IDENTIFIER, "__debezium-heartbeat.postgres");
+        heartbeat.put(DebeziumConstants.HEADER_KEY, new Struct(heartbeatKey).put("serverName", "postgres"));
+        heartbeat.put(DebeziumConstants.HEADER_TIMESTAMP, 1700000000200L);
+        capture.sendBodyAndHeaders(null, heartbeat);
+        capture.sendBodyAndHeaders(order(7, 3, "412.50", "MUG-02"), headers("c", null, 7));
+
+        MockEndpoint.assertIsSatisfied(ordersTopic, deadLetters);
+        assertNull(capture.getCamelContext().hasEndpoint("mock:__debezium-heartbeat.postgres"), "nothing sent for it");
+        await().atMost(Duration.ofSeconds(5)).until(() -> publications.inFlight() == 0); // it holds no offset back
+    }
+
     private static Struct order(int id, int customerId, String price, String productCode) {
         return new Struct(ORDER).put("order_id", id).put("customer_id", customerId)
                 .put("price", new BigDecimal(price)).put("product_code", productCode);
