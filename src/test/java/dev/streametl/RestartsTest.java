@@ -158,6 +158,7 @@ class RestartsTest {
                 Duration.ofSeconds(30), Duration.ofSeconds(1));
         LOG.info("{} orders: Elasticsearch and enriched_orders equal the SQL join, settled in {} ms", expected.size(),
                 (System.nanoTime() - start) / 1_000_000);
+        assertEquals(List.of(), real.records("etl.dlq", Duration.ofSeconds(30)), "nothing was dead-lettered");
         assertEquals(200, status(), "health is UP");
     }
 
