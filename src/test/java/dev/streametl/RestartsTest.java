@@ -23,10 +23,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.streametl.pipeline.Order;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
@@ -54,7 +54,8 @@ class RestartsTest {
     private static final String SLOT = "streaming_etl";
     private static final Duration OUTAGE = Duration.ofSeconds(20);
 
-    @TempDir
+    /** Kept when a test fails: the servers' and the pipeline's logs (app-restarts.log) say what happened. */
+    @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS)
     static Path tempDir;
 
     RealServices real;
@@ -88,7 +89,7 @@ class RestartsTest {
     }
 
     @Test
-    @Order(1)
+    @org.junit.jupiter.api.Order(1)
     void postgresRestartUnderLoadLosesNothing() throws Exception {
         try (OrderChanges load = OrderChanges.start(real.jdbcUrl, 100_000)) {
             load.awaitMore(200);
@@ -109,7 +110,7 @@ class RestartsTest {
     }
 
     @Test
-    @Order(2)
+    @org.junit.jupiter.api.Order(2)
     void droppedReplicationConnectionUnderLoadLosesNothing() throws Exception {
         try (OrderChanges load = OrderChanges.start(real.jdbcUrl, 200_000)) {
             load.awaitMore(200);
@@ -128,7 +129,7 @@ class RestartsTest {
     }
 
     @Test
-    @Order(3)
+    @org.junit.jupiter.api.Order(3)
     void kafkaRestartUnderLoadLosesNothing() throws Exception {
         try (OrderChanges load = OrderChanges.start(real.jdbcUrl, 300_000)) {
             load.awaitMore(200);
@@ -212,6 +213,8 @@ class RestartsTest {
         private final AtomicInteger retried = new AtomicInteger();
         private final Thread thread;
         private volatile Exception failure;
+        /** The load thread's connection; null after a failure, until the next try. */
+        private Connection connection;
 
         private OrderChanges(String jdbcUrl, int firstId) {
             this.jdbcUrl = jdbcUrl;
@@ -249,15 +252,15 @@ class RestartsTest {
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
             while (running.get() && System.nanoTime() < deadline && failure == null) {
                 // the transaction: three new orders, and two updates of orders this load inserted before
-                List<Object[]> rows = new ArrayList<>();
+                List<Order> rows = new ArrayList<>();
                 for (int i = 0; i < 5; i++) {
                     boolean update = i >= 3;
                     if (update && inserted == 0) {
                         break;
                     }
                     int id = firstId + (update ? random.nextInt(inserted) : inserted + i);
-                    rows.add(new Object[] {id, 1 + random.nextInt(12), new BigDecimal(random.nextInt(1, 100_000)).movePointLeft(2),
-                            (update ? "HAT-0" : "TEE-0") + (1 + random.nextInt(6))});
+                    rows.add(new Order(id, 1 + random.nextInt(12), new BigDecimal(random.nextInt(1, 100_000)).movePointLeft(2),
+                            (update ? "HAT-0" : "TEE-0") + (1 + random.nextInt(6))));
                 }
                 commitRetrying(rows);
                 inserted += 3;
@@ -269,9 +272,7 @@ class RestartsTest {
             }
         }
 
-        private Connection connection;
-
-        private void commitRetrying(List<Object[]> rows) {
+        private void commitRetrying(List<Order> rows) {
             long giveUp = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
             while (true) {
                 try {
@@ -287,11 +288,11 @@ class RestartsTest {
                     try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO orders VALUES (?, ?, ?, ?)"
                             + " ON CONFLICT (order_id) DO UPDATE SET customer_id = EXCLUDED.customer_id,"
                             + " price = EXCLUDED.price, product_code = EXCLUDED.product_code")) {
-                        for (Object[] row : rows) {
-                            upsert.setInt(1, (Integer) row[0]);
-                            upsert.setInt(2, (Integer) row[1]);
-                            upsert.setBigDecimal(3, (BigDecimal) row[2]);
-                            upsert.setString(4, (String) row[3]);
+                        for (Order order : rows) {
+                            upsert.setInt(1, order.orderId());
+                            upsert.setInt(2, order.customerId());
+                            upsert.setBigDecimal(3, order.price());
+                            upsert.setString(4, order.productCode());
                             upsert.executeUpdate();
                         }
                     }
