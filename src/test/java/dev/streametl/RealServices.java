@@ -335,6 +335,12 @@ final class RealServices implements AutoCloseable {
         if (restartedElasticsearch != null) {
             restartedElasticsearch.close();
         }
+        if (restartedKafka != null) {
+            restartedKafka.close();
+        }
+        if (restartedPostgres != null) {
+            restartedPostgres.close();
+        }
         services.close();
     }
 
@@ -494,6 +500,79 @@ final class RealServices implements AutoCloseable {
             return new String(body.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         } finally {
             call.disconnect();
+        }
+    }
+
+    // Added for the restart tests (issue 12). Names outside java.lang written out in full, as above.
+
+    /** PostgreSQL started again after {@link #stopPostgres()}, if it was (the latest start). */
+    private dev.streametl.embedded.EmbeddedPostgres restartedPostgres;
+    /** Kafka started again after {@link #stopKafka()}, if it was (the latest start). */
+    private dev.streametl.embedded.EmbeddedKafka restartedKafka;
+
+    /**
+     * Stops PostgreSQL (a fast shutdown: every session, replication included, is disconnected), as a restart of the
+     * server would; {@link #startPostgresAgain()} brings it back with its data.
+     */
+    void stopPostgres() {
+        (restartedPostgres != null ? restartedPostgres : services.postgres().orElseThrow()).close();
+        // pg_ctl gives up after 5 s while a walsender still waits for its client to confirm what it was sent (the
+        // server then goes on shutting down): stopped means the postmaster is gone
+        Path postmasterPid = dataDir.resolve("postgres").resolve("pgdata").resolve("postmaster.pid");
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(100))
+                .until(() -> !Files.exists(postmasterPid));
+    }
+
+    /**
+     * Starts PostgreSQL again on the same port and data folder; returns once it takes connections. The database exists
+     * there, so the init scripts are not run again (EmbeddedPostgres runs them only when it creates the database).
+     */
+    void startPostgresAgain() throws IOException, java.sql.SQLException {
+        restartedPostgres = dev.streametl.embedded.EmbeddedPostgres.start(services.postgres().orElseThrow().port(),
+                dataDir.resolve("postgres"), List.of(Path.of("sql/create_table.sql"), Path.of("sql/input_data.sql")));
+    }
+
+    /**
+     * Stops the Kafka broker (a controlled shutdown), as a restart of it would; {@link #startKafkaAgain()} brings it
+     * back. The broker runs in this JVM: a pipeline meant to live through this must run as a process ({@link #startApp}).
+     */
+    void stopKafka() {
+        (restartedKafka != null ? restartedKafka : services.kafka().orElseThrow()).close();
+    }
+
+    /**
+     * Starts a broker again on the same port and folder: the same cluster (its id is kept in the logs folder), topics,
+     * records and committed offsets. Returns once clients can use it.
+     */
+    void startKafkaAgain() throws IOException {
+        restartedKafka = dev.streametl.embedded.EmbeddedKafka.start(services.kafka().orElseThrow().port(),
+                dataDir.resolve("kafka"));
+    }
+
+    /**
+     * Ends Debezium's replication connection from the server side, as a network fault or a server-side timeout would:
+     * terminates the walsender backend that streams the slot. Returns the pid it terminated, or -1 if none streamed.
+     */
+    int terminateReplicationConnection(String slotName) throws java.sql.SQLException {
+        try (Connection db = DriverManager.getConnection(jdbcUrl, "postgres", "postgres");
+             PreparedStatement terminate = db.prepareStatement("SELECT active_pid, pg_terminate_backend(active_pid)"
+                     + " FROM pg_replication_slots WHERE slot_name = ? AND active_pid IS NOT NULL")) {
+            terminate.setString(1, slotName);
+            try (ResultSet result = terminate.executeQuery()) {
+                return result.next() ? result.getInt(1) : -1;
+            }
+        }
+    }
+
+    /** The pid of the backend streaming a replication slot; -1 while nobody streams it. */
+    int replicationPid(String slotName) throws java.sql.SQLException {
+        try (Connection db = DriverManager.getConnection(jdbcUrl, "postgres", "postgres");
+             PreparedStatement slot = db.prepareStatement(
+                     "SELECT active_pid FROM pg_replication_slots WHERE slot_name = ? AND active_pid IS NOT NULL")) {
+            slot.setString(1, slotName);
+            try (ResultSet result = slot.executeQuery()) {
+                return result.next() ? result.getInt(1) : -1;
+            }
         }
     }
 }
