@@ -52,7 +52,8 @@ public final class KafkaCheck extends ServiceCheck {
         config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
         config.put(AdminClientConfig.CLIENT_ID_CONFIG, "streaming-etl-health");
-        try (Admin admin = KafkaTopics.admin(config)) { // as every admin client of the pipeline (Camel JBang)
+        Admin admin = KafkaTopics.admin(config); // as every admin client of the pipeline (Camel JBang)
+        try {
             int nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout.toMillis()))
                     .nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
             return nodes + " broker(s)";
@@ -62,6 +63,10 @@ public final class KafkaCheck extends ServiceCheck {
                 throw new Unfit(KafkaRefusal.describe("Kafka at " + brokers, e.getCause()));
             }
             throw e;
+        } finally {
+            // bounded: Admin.close() without a limit waits for every pending call, which a broker away can hold up,
+            // and a health check must answer within its timeout
+            admin.close(java.time.Duration.ZERO);
         }
     }
 }
