@@ -3,6 +3,11 @@ package dev.streametl.observe;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
@@ -32,11 +37,33 @@ abstract class ServiceCheck extends AbstractHealthCheck {
         return false;
     }
 
+    /**
+     * Where the probes run: a probe that a client holds up longer than its own timeouts (a connection pool, a close
+     * waiting on a server that is away) must not hold up the health endpoint with it.
+     */
+    private static final ExecutorService PROBES = Executors.newCachedThreadPool(task -> {
+        Thread thread = new Thread(task, "health-probe");
+        thread.setDaemon(true);
+        return thread;
+    });
+    /** How much longer than its timeout a probe may take before the check gives up on it. */
+    private static final long GRACE_MILLIS = 1_000;
+
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
         long startNanos = System.nanoTime();
+        HealthCheckResultBuilder probed = HealthCheckResultBuilder.on(this); // its details, copied once it has finished
+        Future<String> probe = PROBES.submit(() -> probe(probed));
         try {
-            String answer = probe(builder);
+            String answer;
+            try {
+                answer = probe.get(timeout.toMillis() + GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                probe.cancel(true);
+                throw new Unfit("no answer within " + (timeout.toMillis() + GRACE_MILLIS) + " ms");
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception cause ? cause : e;
+            }
             builder.up().message(answer);
             if (lastDown != null) {
                 LOG.info("{} is UP again: {}", getId(), answer);
@@ -48,6 +75,9 @@ abstract class ServiceCheck extends AbstractHealthCheck {
             String message = getId() + " cannot be reached: " + reason(e);
             down(builder.down().message(message).error(e), message);
         } finally {
+            if (probe.isDone() && !probe.isCancelled()) { // a probe given up on may still be writing to its details
+                builder.details(probed.unknown().build().getDetails());
+            }
             builder.detail("check.duration.ms", (System.nanoTime() - startNanos) / 1_000_000);
         }
     }
