@@ -46,12 +46,21 @@ public final class ElasticsearchConnection implements AutoCloseable {
 
     private final URI url;
     private final String credentialsKind;
+    /** The client of the elasticsearch component (bulk writes, searches). */
     private final RestClient client;
+    /**
+     * The client of the pipeline's own calls ({@link #call}: templates, refreshes, health), made from the same settings.
+     * Not the component's: the component completes its requests on its client's I/O threads, and the route goes on
+     * there; a blocking call through the same client from such a thread would wait for an I/O thread it occupies
+     * itself (with two of them, two such calls stall every Elasticsearch request of the pipeline).
+     */
+    private final RestClient ownCalls;
 
-    private ElasticsearchConnection(URI url, String credentialsKind, RestClient client) {
+    private ElasticsearchConnection(URI url, String credentialsKind, RestClient client, RestClient ownCalls) {
         this.url = url;
         this.credentialsKind = credentialsKind;
         this.client = client;
+        this.ownCalls = ownCalls;
     }
 
     /** A connection as the pipeline's properties ({@code etl.elasticsearch.*}) describe it. */
@@ -95,7 +104,7 @@ public final class ElasticsearchConnection implements AutoCloseable {
             });
             return ssl == null ? http : http.setSSLContext(ssl);
         });
-        return new ElasticsearchConnection(url, kind, builder.build());
+        return new ElasticsearchConnection(url, kind, builder.build(), builder.build());
     }
 
     /** The connection of a Camel context, made from its properties at the first call and closed when it stops. */
@@ -146,7 +155,7 @@ public final class ElasticsearchConnection implements AutoCloseable {
         }
         Response response;
         try {
-            response = client.performRequest(request);
+            response = ownCalls.performRequest(request);
         } catch (ResponseException e) {
             response = e.getResponse();
         }
@@ -189,6 +198,7 @@ public final class ElasticsearchConnection implements AutoCloseable {
     public void close() {
         try {
             client.close();
+            ownCalls.close();
         } catch (IOException e) {
             // closing: nothing left to do
         }
