@@ -41,12 +41,10 @@ public class JolokiaAccess extends MainListenerSupport {
 
     /** Whether Jolokia may write: only when asked to, and with credentials on the management server, or a refusal. */
     static boolean writesAllowed(Function<String, Optional<String>> properties) {
-        if (!flag(properties, "etl.management.jolokia-writes")) {
+        if (!ManagementAccess.flag(properties, "etl.management.jolokia-writes")) {
             return false;
         }
-        boolean password = properties.apply("etl.management.password").map(String::trim).filter(p -> !p.isEmpty()).isPresent();
-        if (!password && !flag(properties, "camel.management.authenticationEnabled")
-                && !flag(properties, "camel.management.authentication-enabled")) {
+        if (ManagementAccess.password(properties).isEmpty() && !ManagementAccess.camelAuthentication(properties)) {
             throw new IllegalStateException("etl.management.jolokia-writes=true lets whoever reaches the management server"
                     + " stop routes or the pipeline: set a password too (etl.management.password, env"
                     + " ETL_MANAGEMENT_PASSWORD), or keep Jolokia read-only");
@@ -64,10 +62,6 @@ public class JolokiaAccess extends MainListenerSupport {
         } finally {
             thread.setContextClassLoader(original);
         }
-    }
-
-    private static boolean flag(Function<String, Optional<String>> properties, String key) {
-        return properties.apply(key).map(String::trim).map(Boolean::parseBoolean).orElse(false);
     }
 
     /** Answers {@value #POLICY} with another resource, everything else as its parent does. */

@@ -60,8 +60,7 @@ public class ManagementAccess extends MainListenerSupport implements CamelConfig
         }
         Function<String, Optional<String>> properties = camel.getPropertiesComponent()::resolveProperty;
         String host = properties.apply("camel.management.host").map(String::trim).orElse("0.0.0.0");
-        boolean password = properties.apply("etl.management.password").map(String::trim).filter(p -> !p.isEmpty()).isPresent();
-        if (!password) {
+        if (password(properties).isEmpty()) {
             apply(properties, new HttpManagementServerConfigurationProperties(null)); // refuses, or nothing to set
         } else if (flag(properties, "camel.management.enabled") && !isLoopback(host)) {
             throw new IllegalStateException("The management server (health, metrics, dev console, Jolokia) listens on "
@@ -74,7 +73,7 @@ public class ManagementAccess extends MainListenerSupport implements CamelConfig
     static void apply(Function<String, Optional<String>> properties, HttpManagementServerConfigurationProperties server) {
         boolean enabled = flag(properties, "camel.management.enabled");
         String host = properties.apply("camel.management.host").map(String::trim).orElse("0.0.0.0");
-        Optional<String> password = properties.apply("etl.management.password").map(String::trim).filter(p -> !p.isEmpty());
+        Optional<String> password = password(properties);
         if (password.isPresent()) {
             String user = properties.apply("etl.management.user").map(String::trim).orElse("admin");
             Path usersFile = Path.of(properties.apply("etl.management.users-file")
@@ -85,9 +84,7 @@ public class ManagementAccess extends MainListenerSupport implements CamelConfig
             LOG.info("Management server on {}: basic authentication as user '{}'", host, user);
             return;
         }
-        boolean camelAuthentication = flag(properties, "camel.management.authenticationEnabled")
-                                      || flag(properties, "camel.management.authentication-enabled");
-        if (enabled && !camelAuthentication && !isLoopback(host)) {
+        if (enabled && !camelAuthentication(properties) && !isLoopback(host)) {
             throw new IllegalStateException("The management server (health, metrics, dev console, Jolokia) would listen"
                     + " on " + host + " without credentials. Set etl.management.password (env ETL_MANAGEMENT_PASSWORD),"
                     + " or camel.management.authenticationEnabled with its basicPropertiesFile, or keep"
@@ -95,7 +92,18 @@ public class ManagementAccess extends MainListenerSupport implements CamelConfig
         }
     }
 
-    private static boolean flag(Function<String, Optional<String>> properties, String key) {
+    /** The management password set by property or environment ({@code etl.management.password}), if any. */
+    static Optional<String> password(Function<String, Optional<String>> properties) {
+        return properties.apply("etl.management.password").map(String::trim).filter(p -> !p.isEmpty());
+    }
+
+    /** Whether Camel's own authentication of the management server is switched on (either spelling of its key). */
+    static boolean camelAuthentication(Function<String, Optional<String>> properties) {
+        return flag(properties, "camel.management.authenticationEnabled")
+               || flag(properties, "camel.management.authentication-enabled");
+    }
+
+    static boolean flag(Function<String, Optional<String>> properties, String key) {
         return properties.apply(key).map(String::trim).map(Boolean::parseBoolean).orElse(false);
     }
 

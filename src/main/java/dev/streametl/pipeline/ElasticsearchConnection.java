@@ -31,11 +31,12 @@ import org.elasticsearch.client.RestClient;
 import org.elasticsearch.client.RestClientBuilder;
 
 /**
- * The one Elasticsearch client of the pipeline: its URL ({@code etl.elasticsearch.url}, http or https), the CA it
+ * The pipeline's connection to Elasticsearch, configured once: its URL ({@code etl.elasticsearch.url}, http or https), the CA it
  * trusts ({@code etl.elasticsearch.ca-certificate}, a PEM file, or {@code .ca-fingerprint}, the CA's SHA-256; neither:
  * the JVM's authorities, as Elastic Cloud needs) and its credentials ({@code etl.elasticsearch.api-key} or
  * {@code .api-key-file}, else {@code .username} and {@code .password}). Every call goes through it: the
- * {@code elasticsearch} component's bulk writes and searches, the index templates, refreshes and health.
+ * {@code elasticsearch} component's bulk writes and searches through {@link #client()}, the index templates, refreshes
+ * and health through {@link #call}, on a second client made from the same settings.
  * <p>
  * The credentials travel as a default header of the client and are never logged: {@link #toString()} names the URL
  * and the kind of credentials only.
@@ -43,6 +44,8 @@ import org.elasticsearch.client.RestClientBuilder;
 public final class ElasticsearchConnection implements AutoCloseable {
 
     private static final String REGISTRY_NAME = "etlElasticsearchConnection";
+    private static final java.util.regex.Pattern REASON = java.util.regex.Pattern.compile("\"reason\"\\s*:\\s*\"([^\"]*)\"");
+    private static final java.util.regex.Pattern TYPE = java.util.regex.Pattern.compile("\"type\"\\s*:\\s*\"([^\"]*)\"");
 
     private final URI url;
     private final String credentialsKind;
@@ -174,10 +177,8 @@ public final class ElasticsearchConnection implements AutoCloseable {
 
         /** A short description of a failed answer, its reason first: "HTTP 401 (security_exception: unable to ...)". */
         public String describe() {
-            java.util.regex.Matcher reason = java.util.regex.Pattern
-                    .compile("\"reason\"\\s*:\\s*\"([^\"]*)\"").matcher(body);
-            java.util.regex.Matcher type = java.util.regex.Pattern
-                    .compile("\"type\"\\s*:\\s*\"([^\"]*)\"").matcher(body);
+            java.util.regex.Matcher reason = REASON.matcher(body);
+            java.util.regex.Matcher type = TYPE.matcher(body);
             String cause = reason.find() ? (type.find() ? type.group(1) + ": " : "") + reason.group(1) : null;
             return "HTTP " + status + (refused() ? " (credentials refused)" : "") + (cause == null ? "" : ": " + cause);
         }
@@ -196,9 +197,13 @@ public final class ElasticsearchConnection implements AutoCloseable {
 
     @Override
     public void close() {
+        close(client);
+        close(ownCalls);
+    }
+
+    private static void close(RestClient restClient) {
         try {
-            client.close();
-            ownCalls.close();
+            restClient.close();
         } catch (IOException e) {
             // closing: nothing left to do
         }
