@@ -3,7 +3,10 @@ package dev.streametl.routes;
 import dev.streametl.pipeline.CapturePublications;
 import dev.streametl.pipeline.ChangeEventMapper;
 import dev.streametl.pipeline.KafkaRefusal;
+import dev.streametl.pipeline.KafkaSecurity;
 import dev.streametl.pipeline.PipelineRoutes;
+import dev.streametl.pipeline.TableTruncation;
+import java.time.Duration;
 import org.apache.camel.ShutdownRunningTask;
 import org.apache.camel.component.debezium.DebeziumConstants;
 
@@ -16,6 +19,8 @@ import org.apache.camel.component.debezium.DebeziumConstants;
  * (the Kafka producer batches them, idempotent, retrying in order). Debezium's offsets are saved only once every change
  * handed over is acknowledged ({@link CapturePublications}), so a crash still replays and never skips. The publishing
  * route starts first and stops last, after the capture has saved its last offsets, the queue drained.
+ * <p>
+ * A TRUNCATE is handed over as the deletes of the rows it removed ({@link TableTruncation}).
  */
 public class CaptureRoutes extends PipelineRoutes {
 
@@ -28,6 +33,8 @@ public class CaptureRoutes extends PipelineRoutes {
                 setting("camel.component.debezium-postgres.offset-storage-file-name"));
         ChangeEventMapper changes = new ChangeEventMapper(
                 setting("camel.component.debezium-postgres.signal-data-collection"));
+        TableTruncation truncation = new TableTruncation(publications,
+                () -> KafkaSecurity.clientConfig(getContext()), Duration.ofSeconds(30));
 
         from("{{etl.capture.source}}")
                 .routeId("capture-changes")
@@ -44,6 +51,20 @@ public class CaptureRoutes extends PipelineRoutes {
                 .filter(changes::isSignal)
                     .stop()
                 .end()
+                .choice()
+                    .when(TableTruncation.IS_TRUNCATE)
+                        .process(truncation::deletes)
+                        .split(body())
+                            .process(TableTruncation::handOver)
+                            .to("direct:hand-over-change")
+                        .end()
+                    .endChoice()
+                    .otherwise()
+                        .to("direct:hand-over-change");
+
+        // in order, on the capture's thread: a change, then a delete's tombstone
+        from("direct:hand-over-change")
+                .routeId("hand-over-change")
                 .process(metrics::captured)
                 .process(publications::handedOver)
                 .to(CHANGE_QUEUE)

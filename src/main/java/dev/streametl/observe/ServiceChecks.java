@@ -9,7 +9,7 @@ import org.apache.camel.Configuration;
 import org.apache.camel.PropertyInject;
 
 /**
- * The readiness checks of the three servers and of the stages (none stalled), as beans: camel-health runs every HealthCheck of the registry, and
+ * The readiness checks of the three servers and of the stages (none stalled, no needed column missing), as beans: camel-health runs every HealthCheck of the registry, and
  * camel-main serves the results on {@code /observe/health} (503 and the failing checks while one is DOWN).
  */
 @Configuration
@@ -66,6 +66,11 @@ public class ServiceChecks implements CamelConfiguration {
     public StageStallCheck stageStallCheck() {
         String offsetsFile = captureSource.startsWith("debezium-postgres:") ? offsetsFileName : null;
         return new StageStallCheck(Duration.ofMillis(stallAfterMillis), offsetsFile);
+    }
+
+    @BindToRegistry
+    public ColumnsCheck columnsCheck() {
+        return new ColumnsCheck(); // a column the pipeline needs, dropped or renamed in PostgreSQL
     }
 
     @BindToRegistry

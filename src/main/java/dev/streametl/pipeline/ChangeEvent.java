@@ -53,10 +53,19 @@ public record ChangeEvent<T>(T before, T after, Map<String, Object> source, Stri
      * an unknown operation, no {@code after} for a create or an update, no {@code before} for a delete, a missing or
      * null column the row needs, columns of the wrong type, no position in the source ({@code source.lsn}). Whatever
      * goes wrong while reading is the record's fault: it comes out as an {@link InvalidRecordException}, never as
-     * another error that would be taken for a failing server and retried.
+     * another error that would be taken for a failing server and retried. A row lacking a column the pipeline needs
+     * (dropped or renamed in PostgreSQL) is said so, and noted for health ({@link MissingColumns}).
      */
     public static <T> ChangeEvent<T> parse(String json, Class<T> rowType) {
-        return RecordFault.guard(() -> read(json, rowType));
+        ChangeEvent<T> event;
+        try {
+            event = RecordFault.guard(() -> read(json, rowType));
+        } catch (InvalidRecordException e) {
+            String missingColumns = MissingColumns.explain(json, rowType);
+            throw missingColumns == null ? e : new InvalidRecordException(missingColumns + " (" + e.getMessage() + ")", e);
+        }
+        MissingColumns.complete(rowType);
+        return event;
     }
 
     private static <T> ChangeEvent<T> read(String json, Class<T> rowType) {
