@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The tables change under the running pipeline, as they do in production: columns added, a column the pipeline needs
- * renamed away and back, each table truncated. On real PostgreSQL, Kafka and Elasticsearch.
+ * renamed away and back, each table truncated, a needed column dropped. On real PostgreSQL, Kafka and Elasticsearch.
  */
 class TruncateAndSchemaChangesTest {
 
@@ -37,7 +37,7 @@ class TruncateAndSchemaChangesTest {
         try (RealServices real = RealServices.start(tempDir)) {
             int port = RealServices.freePort();
             real.startPipeline(Map.of("camel.management.port", String.valueOf(port)));
-            String health = "http://localhost:" + port + "/observe/health?exposureLevel=full";
+            String healthUrl = "http://localhost:" + port + "/observe/health?exposureLevel=full";
             RealServices.awaitSettled(real.sqlJoin(), () -> real.documents("enriched_orders"), Duration.ofMinutes(2));
 
             // a column added to each table while running: nothing changes downstream
@@ -48,7 +48,7 @@ class TruncateAndSchemaChangesTest {
                     "UPDATE orders SET price = price + 1, note = 'repriced' WHERE order_id = 1");
             RealServices.awaitSettled(real.sqlJoin(), () -> real.documents("enriched_orders"), Duration.ofMinutes(1));
             assertEquals(0, real.records("etl.dlq").size(), "dead letters after columns were added");
-            assertColumnsUp(health);
+            assertColumnsUp(healthUrl);
 
             // a column the pipeline needs renamed away: the changes lacking it are dead-lettered, saying why, and
             // health names the table and the column; back under its name, the changes flow and health is UP again
@@ -59,14 +59,14 @@ class TruncateAndSchemaChangesTest {
             String reason = header(deadLetter, DeadLetter.ERROR);
             assertTrue(reason.contains("orders row has no column product_code"), reason);
             assertEquals("postgres.public.orders", header(deadLetter, DeadLetter.SOURCE_TOPIC));
-            String down = get(health);
+            String down = get(healthUrl);
             assertTrue(down.contains("the latest change of orders has no column product_code"), down);
             assertEquals(0, real.documents("enriched_orders").keySet().stream().filter("1002"::equals).count());
 
             real.sql("ALTER TABLE orders RENAME COLUMN sku TO product_code",
                     "UPDATE orders SET price = 98.00 WHERE order_id = 1002"); // the dead-lettered order, changed again
             RealServices.awaitSettled(real.sqlJoin(), () -> real.documents("enriched_orders"), Duration.ofMinutes(1));
-            assertColumnsUp(health);
+            assertColumnsUp(healthUrl);
 
             // TRUNCATE orders: every order document removed, every enriched order tombstoned, every sale taken back;
             // orders inserted afterwards flow as usual
@@ -95,6 +95,15 @@ class TruncateAndSchemaChangesTest {
             await().atMost(Duration.ofMinutes(1)).until(() -> real.documents("enriched_orders").containsKey("2003"));
             assertEquals(expected.get("2003"), real.documents("enriched_orders").get("2003"));
             assertEquals(1, real.records("etl.dlq").size(), "dead letters: only the order without its product_code");
+
+            // a column the pipeline needs dropped: the customer changes lacking it are dead-lettered, health says why
+            real.sql("ALTER TABLE customers DROP COLUMN membership",
+                    "INSERT INTO customers VALUES (101, 'Alan Turing', 41, null)");
+            await().atMost(Duration.ofMinutes(1)).until(() -> real.records("etl.dlq").size() == 2);
+            String dropped = header(real.records("etl.dlq").get(1), DeadLetter.ERROR);
+            assertTrue(dropped.contains("customers row has no column membership"), dropped);
+            String health = get(healthUrl);
+            assertTrue(health.contains("the latest change of customers has no column membership"), health);
         }
     }
 
