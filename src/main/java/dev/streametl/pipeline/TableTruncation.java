@@ -126,12 +126,14 @@ public final class TableTruncation {
         Map<String, ChangeEvent<Map<String, Object>>> rows = new HashMap<>();
         latest.forEach((key, value) -> {
             try {
-                ChangeEvent<Map<String, Object>> change = Json.read(value, CHANGE);
-                if (!change.isDelete() && change.row() != null && change.source() != null
-                    && change.source().get("lsn") instanceof Number) {
+                // read as every stage reads a change (known operation, its row, a position), the row kept as a map
+                @SuppressWarnings("unchecked")
+                ChangeEvent<Map<String, Object>> change =
+                        (ChangeEvent<Map<String, Object>>) (ChangeEvent<?>) ChangeEvent.parse(value, Map.class);
+                if (!change.isDelete()) {
                     rows.put(key, change);
                 }
-            } catch (RuntimeException e) { // already dead-lettered downstream when it was read
+            } catch (InvalidRecordException e) { // already dead-lettered downstream when it was read
                 LOG.warn("TRUNCATE of {}: the latest record of key {} is not a change, skipped: {}", topic, key,
                         e.getMessage());
             }
