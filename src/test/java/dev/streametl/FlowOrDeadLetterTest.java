@@ -5,7 +5,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -127,9 +126,9 @@ class FlowOrDeadLetterTest {
         assertEquals(expected, deadLetters.size());
         assertDeadLetters(deadLetters, ORDERS, "enrich-order", badChanges);
         assertDeadLetters(deadLetters, CUSTOMERS, "customer-table", badCustomers);
-        assertDeadLetters(deadLetters.stream().filter(d -> "high-value-prospects".equals(header(d, DeadLetter.ROUTE))).toList(),
+        assertDeadLetters(deadLetters.stream().filter(d -> "high-value-prospects".equals(RealServices.header(d, DeadLetter.ROUTE))).toList(),
                 "enriched_orders", "high-value-prospects", badEnriched);
-        assertDeadLetters(deadLetters.stream().filter(d -> "product-sales".equals(header(d, DeadLetter.ROUTE))).toList(),
+        assertDeadLetters(deadLetters.stream().filter(d -> "product-sales".equals(RealServices.header(d, DeadLetter.ROUTE))).toList(),
                 "enriched_orders", "product-sales", badEnriched);
         awaitHealthUp(); // nothing is stuck on them
     }
@@ -150,11 +149,11 @@ class FlowOrDeadLetterTest {
         assertEquals(before + 1, deadLetters.size());
         ConsumerRecord<String, String> deadLetter = deadLetters.get(before);
         assertEquals("{\"order_id\":6100}", deadLetter.key());
-        assertTrue(header(deadLetter, DeadLetter.ERROR).startsWith("RecordTooLargeException: "), header(deadLetter, DeadLetter.ERROR));
-        assertEquals(ORDERS, header(deadLetter, DeadLetter.SOURCE_TOPIC));
-        assertEquals("publish-changes", header(deadLetter, DeadLetter.ROUTE));
+        assertTrue(RealServices.header(deadLetter, DeadLetter.ERROR).startsWith("RecordTooLargeException: "), RealServices.header(deadLetter, DeadLetter.ERROR));
+        assertEquals(ORDERS, RealServices.header(deadLetter, DeadLetter.SOURCE_TOPIC));
+        assertEquals("publish-changes", RealServices.header(deadLetter, DeadLetter.ROUTE));
         assertEquals(KafkaRefusal.KEPT_CHARS, deadLetter.value().length());
-        assertTrue(Integer.parseInt(header(deadLetter, KafkaRefusal.ORIGINAL_SIZE)) > tooLarge.length());
+        assertTrue(Integer.parseInt(RealServices.header(deadLetter, KafkaRefusal.ORIGINAL_SIZE)) > tooLarge.length());
         assertFalse(real.documents("enriched_orders").containsKey("6100"));
         // the capture's offsets, and so the replication slot, moved past the refused row
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> lsnAtLeast(
@@ -238,17 +237,17 @@ class FlowOrDeadLetterTest {
     private void assertDeadLetters(List<ConsumerRecord<String, String>> deadLetters, String topic, String route,
             List<String> values) {
         List<ConsumerRecord<String, String>> mine = deadLetters.stream()
-                .filter(d -> topic.equals(header(d, DeadLetter.SOURCE_TOPIC))).toList();
+                .filter(d -> topic.equals(RealServices.header(d, DeadLetter.SOURCE_TOPIC))).toList();
         assertEquals(values, mine.stream().map(d -> d.value() == null ? "" : d.value()).toList(), "dead letters of " + topic);
         List<Long> offsets = real.records(topic).stream().filter(r -> r.partition() == 0 && values.contains(r.value()))
                 .map(ConsumerRecord::offset).collect(Collectors.toList());
         for (int i = 0; i < mine.size(); i++) {
             ConsumerRecord<String, String> deadLetter = mine.get(i);
-            assertTrue(header(deadLetter, DeadLetter.ERROR).startsWith("InvalidRecordException: "),
-                    header(deadLetter, DeadLetter.ERROR));
-            assertEquals("0", header(deadLetter, DeadLetter.SOURCE_PARTITION));
-            assertEquals(String.valueOf(offsets.get(i)), header(deadLetter, DeadLetter.SOURCE_OFFSET));
-            assertEquals(route, header(deadLetter, DeadLetter.ROUTE));
+            assertTrue(RealServices.header(deadLetter, DeadLetter.ERROR).startsWith("InvalidRecordException: "),
+                    RealServices.header(deadLetter, DeadLetter.ERROR));
+            assertEquals("0", RealServices.header(deadLetter, DeadLetter.SOURCE_PARTITION));
+            assertEquals(String.valueOf(offsets.get(i)), RealServices.header(deadLetter, DeadLetter.SOURCE_OFFSET));
+            assertEquals(route, RealServices.header(deadLetter, DeadLetter.ROUTE));
         }
     }
 
@@ -279,10 +278,5 @@ class FlowOrDeadLetterTest {
     private static String change(String op, String after, long lsn) {
         return "{\"before\":null,\"after\":" + after + ",\"source\":{\"ts_ms\":1"
                + (lsn < 0 ? "" : ",\"lsn\":" + lsn) + "},\"op\":\"" + op + "\",\"ts_ms\":1}";
-    }
-
-    private static String header(ConsumerRecord<String, String> record, String name) {
-        var header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 }

@@ -185,11 +185,11 @@ class PipelineSemanticsTest {
         for (ConsumerRecord<String, String> deadLetter : deadLetters) {
             assertTrue(bad.contains(deadLetter.value()), deadLetter.value());
             assertNotNull(deadLetter.headers().lastHeader(DeadLetter.ERROR));
-            assertEquals(ORDERS_TOPIC, header(deadLetter, DeadLetter.SOURCE_TOPIC));
-            assertNotNull(header(deadLetter, DeadLetter.SOURCE_OFFSET));
+            assertEquals(ORDERS_TOPIC, RealServices.header(deadLetter, DeadLetter.SOURCE_TOPIC));
+            assertNotNull(RealServices.header(deadLetter, DeadLetter.SOURCE_OFFSET));
         }
-        assertTrue(header(deadLetters.get(0), DeadLetter.ERROR).startsWith("InvalidRecordException"),
-                header(deadLetters.get(0), DeadLetter.ERROR));
+        assertTrue(RealServices.header(deadLetters.get(0), DeadLetter.ERROR).startsWith("InvalidRecordException"),
+                RealServices.header(deadLetters.get(0), DeadLetter.ERROR));
     }
 
     @Test
@@ -203,8 +203,8 @@ class PipelineSemanticsTest {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> real.records("etl.dlq").size() > deadLettersBefore);
         ConsumerRecord<String, String> deadLetter = real.records("etl.dlq").get(deadLettersBefore);
-        assertTrue(header(deadLetter, DeadLetter.ERROR).startsWith("Elasticsearch rejected document 7000 (HTTP 400)"),
-                header(deadLetter, DeadLetter.ERROR));
+        assertTrue(RealServices.header(deadLetter, DeadLetter.ERROR).startsWith("Elasticsearch rejected document 7000 (HTTP 400)"),
+                RealServices.header(deadLetter, DeadLetter.ERROR));
         assertTrue(deadLetter.value().startsWith("{\"order_id\":7000,"), deadLetter.value());
         await().atMost(Duration.ofSeconds(10)).until(() -> real.documents("enriched_orders").containsKey("7001"));
         assertNull(real.documents("enriched_orders").get("7000"));
@@ -259,10 +259,5 @@ class PipelineSemanticsTest {
         return "{\"before\":null,\"after\":{\"order_id\":%d,\"customer_id\":%s,\"price\":%s,\"product_code\":\"TEE-01\"},"
                 .formatted(orderId, customerId, price)
                + "\"source\":{\"ts_ms\":1,\"lsn\":%d},\"op\":\"%s\",\"ts_ms\":1}".formatted(orderId, op);
-    }
-
-    private static String header(ConsumerRecord<String, String> record, String name) {
-        var header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 }

@@ -4,7 +4,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -56,9 +55,9 @@ class TruncateAndSchemaChangesTest {
                     "INSERT INTO orders VALUES (1002, 100, 99.00, 'CAP-02', null)");
             ConsumerRecord<String, String> deadLetter = await().atMost(Duration.ofMinutes(1))
                     .until(() -> real.records("etl.dlq").stream().findFirst(), Optional::isPresent).orElseThrow();
-            String reason = header(deadLetter, DeadLetter.ERROR);
+            String reason = RealServices.header(deadLetter, DeadLetter.ERROR);
             assertTrue(reason.contains("orders row has no column product_code"), reason);
-            assertEquals("postgres.public.orders", header(deadLetter, DeadLetter.SOURCE_TOPIC));
+            assertEquals("postgres.public.orders", RealServices.header(deadLetter, DeadLetter.SOURCE_TOPIC));
             String down = get(healthUrl);
             assertTrue(down.contains("the latest change of orders has no column product_code"), down);
             assertEquals(0, real.documents("enriched_orders").keySet().stream().filter("1002"::equals).count());
@@ -100,7 +99,7 @@ class TruncateAndSchemaChangesTest {
             real.sql("ALTER TABLE customers DROP COLUMN membership",
                     "INSERT INTO customers VALUES (101, 'Alan Turing', 41, null)");
             await().atMost(Duration.ofMinutes(1)).until(() -> real.records("etl.dlq").size() == 2);
-            String dropped = header(real.records("etl.dlq").get(1), DeadLetter.ERROR);
+            String dropped = RealServices.header(real.records("etl.dlq").get(1), DeadLetter.ERROR);
             assertTrue(dropped.contains("customers row has no column membership"), dropped);
             String health = get(healthUrl);
             assertTrue(health.contains("the latest change of customers has no column membership"), health);
@@ -117,9 +116,5 @@ class TruncateAndSchemaChangesTest {
     private static String get(String url) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20)).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-    }
-
-    private static String header(ConsumerRecord<String, String> record, String name) {
-        return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
     }
 }
