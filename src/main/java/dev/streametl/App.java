@@ -7,9 +7,11 @@ import org.apache.camel.main.Main;
 /**
  * Runs the pipeline: the routes in {@code routes/}, configured by {@code application.properties}.
  * <p>
- * Unless told otherwise ({@code etl.embedded.enabled=false}), PostgreSQL, Kafka and Elasticsearch are started
- * first on the configured local addresses, so that one command brings the whole pipeline up: that is
- * {@link dev.streametl.embedded.EmbeddedServicesConfiguration}, found by the package scan (and by Camel JBang).
+ * In a dev run ({@code ./mvnw compile camel:run}, Camel JBang), unless told otherwise ({@code etl.embedded.enabled=false}),
+ * PostgreSQL, Kafka and Elasticsearch are started first on the configured local addresses, so that one command brings the
+ * whole pipeline up: that is {@code dev.streametl.embedded.EmbeddedServicesConfiguration} (src/dev/java), found by the
+ * package scan (and by Camel JBang). The production jar ({@code ./mvnw package}, {@code java -jar}) does not hold it: it
+ * runs on the servers it is configured for.
  */
 public final class App {
 

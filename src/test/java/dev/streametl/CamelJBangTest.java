@@ -139,13 +139,18 @@ class CamelJBangTest {
         assertTrue(nothingListensOn(managementPort), "the management server is gone");
     }
 
-    /** The sources the README names ({@code routes/*.java src/main/java/dev/streametl/*}{@code /*.java}). */
+    /**
+     * The sources the README names ({@code routes/*.java src/main/java/dev/streametl/*}{@code /*.java
+     * src/dev/java/dev/streametl/*}{@code /*.java}).
+     */
     static List<String> sources() throws IOException {
         List<String> sources = new ArrayList<>();
         List<String> dirs = new ArrayList<>(List.of("routes"));
-        try (Stream<Path> packages = Files.list(PROJECT.resolve("src/main/java/dev/streametl"))) {
-            packages.filter(Files::isDirectory).map(dir -> "src/main/java/dev/streametl/" + dir.getFileName()).sorted()
-                    .forEach(dirs::add);
+        for (String root : List.of("src/main/java/dev/streametl", "src/dev/java/dev/streametl")) {
+            try (Stream<Path> packages = Files.list(PROJECT.resolve(root))) {
+                packages.filter(Files::isDirectory).map(dir -> root + "/" + dir.getFileName()).sorted()
+                        .forEach(dirs::add);
+            }
         }
         for (String dir : dirs) {
             try (Stream<Path> files = Files.list(PROJECT.resolve(dir))) {

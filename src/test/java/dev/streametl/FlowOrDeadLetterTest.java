@@ -204,8 +204,8 @@ class FlowOrDeadLetterTest {
         if (!left.isNegative()) {
             await().atMost(left.plusSeconds(5)).pollDelay(left).until(() -> true); // the clock, not a result
         }
-        EnrichedOrder stale = new EnrichedOrder(50, new BigDecimal("1.00"), "TEE-01", 1, "Stale", 1, "standard",
-                deleteVersion - 1);
+        EnrichedOrder stale = new EnrichedOrder(50, new BigDecimal("1.00"), "TEE-01",
+                new dev.streametl.pipeline.Customer(1, "Stale", 1, "standard"), deleteVersion - 1);
         pipeline.getCamelContext().createProducerTemplate().sendBody("direct:index-enriched-orders", List.of(stale));
 
         assertNull(real.documents("enriched_orders").get("50"), "a write older than the delete must not bring the order back");

@@ -3,6 +3,7 @@ package dev.streametl.pipeline;
 import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,7 @@ import co.elastic.clients.elasticsearch._types.SortOrder;
 import co.elastic.clients.elasticsearch.core.SearchRequest;
 import co.elastic.clients.elasticsearch.core.search.Hit;
 import co.elastic.clients.elasticsearch.core.search.HitsMetadata;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.camel.Exchange;
 import org.apache.camel.TypeConverter;
@@ -98,8 +100,8 @@ public final class CustomerRewrite {
         for (int id : updated) {
             Customer customer = customers.get(id);
             if (customer != null) {
-                List<Object> current = List.of(equal("customer_name", customer.name()),
-                        equal("customer_age", customer.age()), equal("customer_membership", customer.membership()));
+                List<Object> current = new ArrayList<>();
+                customerFields(customer).forEach((field, value) -> current.add(equal(field, value)));
                 stale.add(Map.of("bool", Map.of("filter", List.of(Map.of("term", Map.of("customer_id", id))),
                         "must_not", List.of(Map.of("bool", Map.of("filter", current))))));
             }
@@ -137,6 +139,21 @@ public final class CustomerRewrite {
         }
     };
 
+    /**
+     * The fields a customer gives its enriched orders ({@code customer_<column>}, as {@link EnrichedOrder} writes them),
+     * but its id: every column of {@link Customer}, so that a change of any of them is seen.
+     */
+    private static Map<String, Object> customerFields(Customer customer) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        Json.MAPPER.convertValue(customer, new TypeReference<LinkedHashMap<String, Object>>() { })
+                .forEach((column, value) -> {
+                    if (!"id".equals(column)) {
+                        fields.put("customer_" + column, value);
+                    }
+                });
+        return fields;
+    }
+
     private static Object equal(String field, Object value) {
         return value == null
                 ? Map.of("bool", Map.of("must_not", List.of(Map.of("exists", Map.of("field", field)))))
@@ -156,7 +173,7 @@ public final class CustomerRewrite {
             for (Hit<?> hit : hits.hits()) {
                 EnrichedOrder old = Json.MAPPER.convertValue((JsonNode) hit.source(), EnrichedOrder.class);
                 rewrite.lastOrderId = old.orderId();
-                Customer customer = rewrite.customers.get(old.customerId());
+                Customer customer = rewrite.customers.get(old.customer().id());
                 if (customer != null) {
                     long version = hit.version() == null ? EnrichedOrderChange.UNKNOWN_VERSION : hit.version();
                     orders.add(old.withCustomer(customer, version));

@@ -21,7 +21,7 @@ public final class HighValueProspect {
     }
 
     public boolean test(EnrichedOrder order) {
-        return order.price().compareTo(minimumPrice) > 0 && !"premium".equals(order.customerMembership());
+        return order.price().compareTo(minimumPrice) > 0 && !"premium".equals(order.customer().membership());
     }
 
     /** The order if it is a prospect, else null. */

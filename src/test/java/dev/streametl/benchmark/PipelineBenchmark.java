@@ -156,8 +156,8 @@ public final class PipelineBenchmark {
                 List<EnrichedOrderChange> batch = new ArrayList<>(batchSize);
                 for (int id = first; id < first + batchSize && id <= orders; id++) {
                     int customer = customerOf(id);
-                    batch.add(new EnrichedOrder(id, price(id), product(id), customer, name(customer), age(customer),
-                            membership(customer), id));
+                    batch.add(new EnrichedOrder(id, price(id), product(id),
+                            new Customer(customer, name(customer), age(customer), membership(customer)), id));
                 }
                 batches.add(batch);
             }

@@ -68,7 +68,8 @@ class PipelineProgressTest {
     @Test
     void showsTheLagOfTheLastOrderIndexedFromItsCommitAtTheSource() {
         Exchange order = new DefaultExchange(camel);
-        order.getMessage().setBody(new EnrichedOrder(7, new BigDecimal("10.00"), "PEN-05", 3, "Anna Berg", 41, "standard", 1));
+        order.getMessage().setBody(new EnrichedOrder(7, new BigDecimal("10.00"), "PEN-05",
+                new dev.streametl.pipeline.Customer(3, "Anna Berg", 41, "standard"), 1));
         order.setProperty(EnrichedOrderBatch.SOURCE_TIMESTAMP, System.currentTimeMillis() - 5_000);
         Exchange batch = new EnrichedOrderBatch().aggregate(null, order);
 
