@@ -1,9 +1,7 @@
 package dev.streametl.routes;
 
 import dev.streametl.pipeline.ChangeEvent;
-import dev.streametl.pipeline.CustomerJoin;
 import dev.streametl.pipeline.CustomerUpdates;
-import dev.streametl.pipeline.CustomerWait;
 import dev.streametl.pipeline.DeadLetter;
 import dev.streametl.pipeline.EnrichedOrderBatch;
 import dev.streametl.pipeline.Json;
@@ -16,8 +14,9 @@ import org.apache.camel.component.caffeine.CaffeineConstants;
 import org.apache.camel.component.kafka.KafkaConstants;
 
 /**
- * Stage 3, order enrichment: each order change joined with its customer from the customer table (content enricher),
- * a batch at a time; the batch then goes to the load stage, and its offsets are committed only once loaded.
+ * Stage 3, order enrichment: the order changes of a batch joined with their customers from the customer table (one
+ * content enricher per batch: one lookup of all its customers); the batch then goes to the load stage, and its offsets
+ * are committed only once loaded.
  */
 public class OrderEnrichmentRoutes extends PipelineRoutes {
 
@@ -33,53 +32,41 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
                 .autoStartup(false) // started by the customer table once it has caught up (CustomerTableRoutes)
                 .process(updates::trackBatch) // current mode: rewrites wait for the batches that may have joined an old row
                 .process(KafkaBatch::rememberOffsets)
-                .process(CustomerWait::startBatch) // its orders share one wait for late customers
-                .split(method(KafkaBatch.class, "records"), new EnrichedOrderBatch())
-                    .to("direct:enrich-order")
-                .end()
+                .to("direct:enrich-order")
                 .to("direct:load-enriched-orders")
                 .process(KafkaBatch::commit);
 
+        // the content enricher, once per batch: its orders read, their customers looked up at once, joined in plain Java
         from("direct:enrich-order")
                 .routeId("enrich-order")
-                .filter(body().isNotNull()) // a tombstone only compacts the topic: its delete came just before
-                .process(e -> e.getMessage().setBody(ChangeEvent.parse(e.getMessage().getBody(String.class), Order.class)))
-                // for the end-to-end lag, measured once the batch is loaded
-                .process(e -> e.setProperty(EnrichedOrderBatch.SOURCE_TIMESTAMP, change(e).sourceTimestamp()))
-                // plain Java rather than ${body.isDelete()}: the simple language's method calls cost more than the rest
-                // of the record's trip through this route
-                .choice()
-                    .when(e -> change(e).isDelete())
-                        .process(e -> e.getMessage().setBody(change(e).before().deletion(change(e).position())))
-                    .otherwise()
-                        .to("direct:join-customer") // the change goes on: the join takes its version along
-                .end();
+                .process(EnrichedOrderBatch::read)
+                // the customer may simply not have arrived yet (the customers topic is read by another consumer, and a
+                // customer row can be committed after the order that names it): the batch looks again for a while
+                .loopDoWhile(e -> EnrichedOrderBatch.batch(e).waitsForCustomers(customerWaitMillis, System.currentTimeMillis()))
+                    .filter(e -> EnrichedOrderBatch.batch(e).hasLookedUp())
+                        .delay(constant(100)).syncDelayed().end() // end() closes the delay, not the filter
+                    .end()
+                    .enrich("direct:join-customer", EnrichedOrderBatch::found)
+                .end()
+                .process(e -> metrics.enriched(EnrichedOrderBatch.batch(e).enriched()))
+                .split(method(EnrichedOrderBatch.class, "unmatched"))
+                    .to("direct:unmatched-order")
+                .end()
+                .split(method(DeadLetter.class, "rejected"))
+                    .to(DEAD_LETTER)
+                .end()
+                .process(EnrichedOrderBatch::toLoad);
 
         from("direct:join-customer")
                 .routeId("join-customer")
-                .to("direct:lookup-customer")
-                .loopDoWhile(new CustomerWait(customerWaitMillis))
-                    .delay(constant(100)).syncDelayed().end() // end() closes the delay, not the loop
-                    .to("direct:lookup-customer")
-                .end()
-                .choice()
-                    .when(exchangeProperty(CustomerJoin.UNMATCHED))
-                        .setHeader(DeadLetter.ERROR, simple("customer ${body.after().customerId()} not found"))
-                        .to("direct:unmatched-order")
-                    .otherwise()
-                        .process(metrics::enriched)
-                .end();
-
-        from("direct:lookup-customer")
-                .routeId("lookup-customer")
-                .setHeader(CaffeineConstants.ACTION, constant(CaffeineConstants.ACTION_GET))
-                .process(e -> e.getMessage().setHeader(CaffeineConstants.KEY, change(e).after().customerId()))
-                .enrich("{{etl.customers.table}}", new CustomerJoin());
+                .process(EnrichedOrderBatch::lookup)
+                .to("{{etl.customers.table}}");
 
         from("direct:unmatched-order")
                 .routeId("unmatched-order")
                 .log("Order ${body.after().orderId()} has no customer ${body.after().customerId()} yet: to the unmatched"
                      + " endpoint")
+                .setHeader(DeadLetter.ERROR, simple("customer ${body.after().customerId()} not found"))
                 // the order as it came, with its key and version: it can be joined later, and never over a newer change
                 .process(e -> e.getMessage().setHeader(KafkaConstants.KEY, change(e).after().id()))
                 .process(e -> e.getMessage().setHeader(KafkaRecords.VERSION, String.valueOf(change(e).position())))

@@ -133,6 +133,11 @@ public final class PipelineMetrics {
         enriched.increment();
     }
 
+    /** Orders of a batch joined with their customer. */
+    public void enriched(int orders) {
+        enriched.increment(orders);
+    }
+
     public void unmatched(Exchange exchange) {
         unmatched.increment();
     }

@@ -10,6 +10,7 @@ import org.apache.camel.Message;
 import org.apache.camel.component.debezium.DebeziumConstants;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.support.DefaultMessage;
+import org.apache.camel.support.ExchangeHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,8 +57,12 @@ public final class DeadLetter {
         copy(record, deadLetter, KafkaConstants.TOPIC, SOURCE_TOPIC);
         copy(record, deadLetter, KafkaConstants.PARTITION, SOURCE_PARTITION);
         copy(record, deadLetter, KafkaConstants.OFFSET, SOURCE_OFFSET);
-        deadLetter.setHeader(ROUTE, batch.getFromRouteId());
-        LOG.warn("Dead letter from {}: {}", batch.getFromRouteId(), cause.getMessage());
+        String route = ExchangeHelper.getAtRouteId(batch); // the route the batch is in, called or not
+        if (route == null) {
+            route = batch.getFromRouteId();
+        }
+        deadLetter.setHeader(ROUTE, route);
+        LOG.warn("Dead letter from {}: {}", route, cause.getMessage());
         @SuppressWarnings("unchecked")
         List<Message> rejected = batch.getProperty(REJECTED, List.class);
         if (rejected == null) {
