@@ -96,6 +96,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
         EmbeddedSchemaRegistry registry = new EmbeddedSchemaRegistry(httpPort, consoleLog, process);
         try {
             registry.awaitReady();
+            registry.requireBackwardCompatibility();
         } catch (RuntimeException e) {
             registry.close();
             throw e;
@@ -147,6 +148,31 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("Interrupted while waiting for the schema registry", e);
             }
+        }
+    }
+
+    /**
+     * Confluent's registry refuses by default a new version that its readers could not read older records with
+     * (BACKWARD); Apicurio's accepts anything (NONE). Set as Confluent's, at each start: the pipeline is built
+     * against that rule.
+     */
+    private void requireBackwardCompatibility() {
+        HttpRequest config = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + CONFLUENT_API_PATH + "/config"))
+                .timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/vnd.schemaregistry.v1+json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"compatibility\":\"BACKWARD\"}"))
+                .build();
+        try {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(config, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("The schema registry refused its compatibility rule: HTTP "
+                        + response.statusCode() + " " + response.body());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot set the schema registry's compatibility rule", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while setting the schema registry's compatibility rule", e);
         }
     }
 
