@@ -126,6 +126,11 @@ public final class ConfluentAvro {
                 (Integer) record.get("customer_age"), string(record.get("customer_membership")));
     }
 
+    @Override
+    public String toString() {
+        return "schemas in " + registry;
+    }
+
     /** Kafka Connect's Decimal, as Debezium's Avro converter writes a numeric(10,2) column. */
     private static Schema decimal(int precision, int scale) {
         Schema bytes = Schema.create(Schema.Type.BYTES);
