@@ -122,6 +122,37 @@ class AvroPipelineTest {
                 "product_sales-value", "high_value_prospects-key", "high_value_prospects-value")), subjects.toString());
     }
 
+    @Test
+    @org.junit.jupiter.api.Order(4)
+    void aRecordWhoseSchemaCannotBeReadIsADeadLetterWithItsOriginalBytes() throws Exception {
+        byte[] json = "{\"order_id\":900}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] unknownSchema = {0, 0, 0x0F, 0x12, 0x06, (byte) 0xC8, (byte) 0xFF, 0x01}; // schema id 987654: not in the registry
+        Properties config = new Properties();
+        config.put(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, real.kafka);
+        try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
+                config, new org.apache.kafka.common.serialization.ByteArraySerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("enriched_orders", 0, "k1".getBytes(), json)).get();
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("enriched_orders", 0, "k2".getBytes(), unknownSchema)).get();
+        }
+
+        // each of the two insights reads the topic: each sets both records aside, and goes on
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            List<ConsumerRecord<byte[], byte[]>> deadLetters = valuesOf("etl.dlq");
+            for (byte[] original : List.of(json, unknownSchema)) {
+                List<ConsumerRecord<byte[], byte[]>> ofIt = deadLetters.stream()
+                        .filter(r -> java.util.Arrays.equals(original, r.value())).toList();
+                assertEquals(2, ofIt.size(), "dead letters of " + java.util.Arrays.toString(original));
+                for (ConsumerRecord<byte[], byte[]> deadLetter : ofIt) {
+                    String reason = new String(deadLetter.headers().lastHeader(dev.streametl.pipeline.DeadLetter.ERROR).value(),
+                            java.nio.charset.StandardCharsets.UTF_8);
+                    assertTrue(reason.contains(original == json ? "magic byte 123" : "no schema 987654"), reason);
+                    assertEquals("enriched_orders", new String(deadLetter.headers()
+                            .lastHeader(dev.streametl.pipeline.DeadLetter.SOURCE_TOPIC).value(), java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+        });
+    }
+
     /** The latest enriched order of each key, decoded without the pipeline's code, as the SQL join's JSON. */
     private Map<String, JsonNode> latestOrders() throws Exception {
         Map<String, JsonNode> latest = new TreeMap<>();

@@ -24,7 +24,8 @@ public final class RecordFormat {
     public static final String BEAN = "recordFormat";
 
     /** The endpoints that carry Avro when the format is avro: their Kafka (de)serializers become byte arrays. */
-    static final List<String> AVRO_PRODUCERS = List.of("etl.load.kafka", "etl.prospects.sink", "etl.product-sales.kafka");
+    static final List<String> AVRO_PRODUCERS = List.of("etl.load.kafka", "etl.prospects.sink", "etl.product-sales.kafka",
+            "etl.dead-letter.sink"); // a dead letter keeps the original bytes (Avro is not text)
     static final List<String> AVRO_CONSUMERS = List.of("etl.prospects.source", "etl.product-sales.source");
 
     public static final Schema PRODUCT_SALES = SchemaBuilder.record("ProductSales").namespace("dev.streametl").fields()
