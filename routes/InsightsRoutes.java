@@ -9,6 +9,7 @@ import dev.streametl.pipeline.KafkaBatch;
 import dev.streametl.pipeline.KafkaRecords;
 import dev.streametl.pipeline.PipelineRoutes;
 import dev.streametl.pipeline.ProductSalesTable;
+import dev.streametl.pipeline.RecordFormat;
 import org.apache.camel.builder.AggregationStrategies;
 
 /**
@@ -20,11 +21,14 @@ import org.apache.camel.builder.AggregationStrategies;
  */
 public class InsightsRoutes extends PipelineRoutes {
 
-    private final ProductSalesTable productSales = new ProductSalesTable();
-
     @Override
     protected void routes() {
-        HighValueProspect highValue = new HighValueProspect(new BigDecimal(setting("etl.insights.high-value-price")));
+        RecordFormat format = RecordFormat.of(getContext());
+        String prospectsTopic = topic("etl.kafka.topic.prospects");
+        String productSalesTopic = topic("etl.kafka.topic.product-sales");
+        ProductSalesTable productSales = new ProductSalesTable(format);
+        HighValueProspect highValue = new HighValueProspect(new BigDecimal(setting("etl.insights.high-value-price")),
+                format, prospectsTopic);
         from("{{etl.prospects.source}}")
                 .routeId("high-value-prospects")
                 .process(KafkaBatch::rememberOffsets)
@@ -54,7 +58,7 @@ public class InsightsRoutes extends PipelineRoutes {
 
         from("direct:publish-product-sales")
                 .routeId("publish-product-sales")
-                .setBody(method(KafkaRecords.class, "ofProductSales"))
+                .setBody(exchange -> KafkaRecords.ofProductSales(exchange, format, productSalesTopic))
                 .to("{{etl.product-sales.kafka}}");
     }
 }

@@ -4,6 +4,7 @@ import dev.streametl.pipeline.BatchFence;
 import dev.streametl.pipeline.ElasticsearchBulk;
 import dev.streametl.pipeline.KafkaRecords;
 import dev.streametl.pipeline.PipelineRoutes;
+import dev.streametl.pipeline.RecordFormat;
 import org.apache.camel.builder.AggregationStrategies;
 import org.apache.camel.model.RouteDefinition;
 
@@ -16,6 +17,8 @@ public class LoadRoutes extends PipelineRoutes {
 
     @Override
     protected void routes() {
+        RecordFormat format = RecordFormat.of(getContext());
+        String enrichedOrdersTopic = topic("etl.kafka.topic.enriched-orders");
         from("direct:load-enriched-orders")
                 .routeId("load-enriched-orders")
                 .filter(simple("${body.size()} > 0"))
@@ -32,7 +35,7 @@ public class LoadRoutes extends PipelineRoutes {
         from("direct:publish-enriched-orders")
                 .routeId("publish-enriched-orders")
                 .filter(BatchFence::holds) // not a batch the partitions' new owner has loaded again
-                .setBody(method(KafkaRecords.class, "ofEnrichedOrders"))
+                .setBody(exchange -> KafkaRecords.ofEnrichedOrders(exchange, format, enrichedOrdersTopic))
                 .to("{{etl.load.kafka}}");
     }
 }

@@ -15,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * PostgreSQL, Kafka and Elasticsearch for a one-command run or a test, each one optional. They start in
+ * PostgreSQL, Kafka, Elasticsearch and a schema registry for a one-command run or a test, each one optional. They start in
  * parallel: they share nothing, and Elasticsearch alone takes several seconds.
  */
 public final class EmbeddedServices implements AutoCloseable {
@@ -25,17 +25,20 @@ public final class EmbeddedServices implements AutoCloseable {
     private final EmbeddedPostgres postgres;
     private final EmbeddedKafka kafka;
     private final EmbeddedElasticsearch elasticsearch;
+    private final EmbeddedSchemaRegistry schemaRegistry;
     /** In start order; closed in reverse. */
     private final List<AutoCloseable> started;
 
     private DataDirLock lock;
 
-    private EmbeddedServices(EmbeddedElasticsearch elasticsearch, EmbeddedPostgres postgres, EmbeddedKafka kafka) {
+    private EmbeddedServices(EmbeddedElasticsearch elasticsearch, EmbeddedPostgres postgres, EmbeddedKafka kafka,
+                             EmbeddedSchemaRegistry schemaRegistry) {
         this.elasticsearch = elasticsearch;
         this.postgres = postgres;
         this.kafka = kafka;
+        this.schemaRegistry = schemaRegistry;
         List<AutoCloseable> services = new ArrayList<>();
-        for (AutoCloseable service : new AutoCloseable[] {elasticsearch, postgres, kafka}) {
+        for (AutoCloseable service : new AutoCloseable[] {elasticsearch, postgres, kafka, schemaRegistry}) {
             if (service != null) {
                 services.add(service);
             }
@@ -58,7 +61,7 @@ public final class EmbeddedServices implements AutoCloseable {
 
     private static EmbeddedServices startLocked(EmbeddedSettings settings) {
         AtomicInteger threadCount = new AtomicInteger();
-        ExecutorService starter = Executors.newFixedThreadPool(3, task -> {
+        ExecutorService starter = Executors.newFixedThreadPool(4, task -> {
             Thread thread = new Thread(task, "embedded-start-" + threadCount.incrementAndGet());
             thread.setDaemon(true);
             return thread;
@@ -74,14 +77,19 @@ public final class EmbeddedServices implements AutoCloseable {
             CompletableFuture<EmbeddedKafka> kafka = startIf(settings.kafka(), "Kafka",
                     () -> EmbeddedKafka.start(settings.kafkaPort(), settings.kafkaDir()),
                     EmbeddedKafka::bootstrapServers, starter);
+            CompletableFuture<EmbeddedSchemaRegistry> schemaRegistry = startIf(settings.schemaRegistry(), "Schema registry",
+                    () -> EmbeddedSchemaRegistry.start(settings.schemaRegistryPort(), settings.schemaRegistryDir(),
+                            settings.schemaRegistryHome()),
+                    EmbeddedSchemaRegistry::url, starter);
             try {
-                CompletableFuture.allOf(elasticsearch, postgres, kafka).join();
+                CompletableFuture.allOf(elasticsearch, postgres, kafka, schemaRegistry).join();
             } catch (CompletionException e) {
                 // allOf waited for every start to end: close the ones that made it
-                new EmbeddedServices(startedOrNull(elasticsearch), startedOrNull(postgres), startedOrNull(kafka)).close();
+                new EmbeddedServices(startedOrNull(elasticsearch), startedOrNull(postgres), startedOrNull(kafka),
+                        startedOrNull(schemaRegistry)).close();
                 throw new IllegalStateException("Embedded services failed to start: " + e.getCause().getMessage(), e.getCause());
             }
-            return new EmbeddedServices(elasticsearch.join(), postgres.join(), kafka.join());
+            return new EmbeddedServices(elasticsearch.join(), postgres.join(), kafka.join(), schemaRegistry.join());
         } finally {
             starter.shutdown();
         }
@@ -105,6 +113,10 @@ public final class EmbeddedServices implements AutoCloseable {
 
     public Optional<EmbeddedElasticsearch> elasticsearch() {
         return Optional.ofNullable(elasticsearch);
+    }
+
+    public Optional<EmbeddedSchemaRegistry> schemaRegistry() {
+        return Optional.ofNullable(schemaRegistry);
     }
 
     /** Stops the services in reverse start order; failures are logged, never thrown. */

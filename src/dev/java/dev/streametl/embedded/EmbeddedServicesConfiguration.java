@@ -24,8 +24,10 @@ import org.slf4j.LoggerFactory;
  * <p>Properties (Camel placeholders, environment and system overrides all apply): {@code etl.embedded.enabled}
  * (true), {@code etl.embedded.data-dir} (data), {@code etl.embedded.elasticsearch-home}
  * (target/elasticsearch-9.2.4), {@code etl.embedded.init-scripts} (sql/create_table.sql,sql/input_data.sql),
- * and the connection settings {@code etl.postgres.host/port}, {@code etl.kafka.brokers},
- * {@code etl.elasticsearch.url}; a service configured with TLS or SASL is external too.
+ * {@code etl.embedded.schema-registry-home} (target/apicurio-registry), and the connection settings
+ * {@code etl.postgres.host/port}, {@code etl.kafka.brokers}, {@code etl.elasticsearch.url},
+ * {@code etl.schema-registry.url}; a service configured with TLS or SASL is external too. The schema registry is
+ * started only with {@code etl.format=avro} (JSON needs none).
  */
 public class EmbeddedServicesConfiguration implements CamelConfiguration, AutoCloseable {
 
@@ -125,6 +127,9 @@ public class EmbeddedServicesConfiguration implements CamelConfiguration, AutoCl
         java.net.URI elasticsearchUrl = java.net.URI.create(read.get("etl.elasticsearch.url", "http://localhost:9200"));
         Address elasticsearch = new Address(elasticsearchUrl.getHost(),
                 elasticsearchUrl.getPort() == -1 ? 9200 : elasticsearchUrl.getPort());
+        java.net.URI registryUrl = java.net.URI.create(read.get("etl.schema-registry.url", "http://localhost:8081/apis/ccompat/v7"));
+        Address registry = new Address(registryUrl.getHost(), registryUrl.getPort() == -1 ? 8081 : registryUrl.getPort());
+        boolean avro = "avro".equalsIgnoreCase(read.get("etl.format", "json"));
         List<Path> initScripts = Arrays.stream(read.get("etl.embedded.init-scripts", "sql/create_table.sql,sql/input_data.sql").split(","))
                 .map(String::trim)
                 .filter(name -> !name.isEmpty())
@@ -142,7 +147,11 @@ public class EmbeddedServicesConfiguration implements CamelConfiguration, AutoCl
                 kafka.isEmbeddable("Kafka") && plain("Kafka", read.get("etl.kafka.security-protocol", "PLAINTEXT")
                         .equalsIgnoreCase("PLAINTEXT")),
                 elasticsearch.isEmbeddable("Elasticsearch") && plain("Elasticsearch",
-                        "http".equals(elasticsearchUrl.getScheme()))));
+                        "http".equals(elasticsearchUrl.getScheme())),
+                registry.port(),
+                Path.of(read.get("etl.embedded.schema-registry-home", EmbeddedSchemaRegistry.DEFAULT_HOME.toString())),
+                avro && registry.isEmbeddable("Schema registry") && plain("Schema registry",
+                        "http".equals(registryUrl.getScheme()) && read.get("etl.schema-registry.api-key", "").isBlank())));
     }
 
     /** The embedded servers speak neither TLS nor SASL: a service configured with them is taken as external. */

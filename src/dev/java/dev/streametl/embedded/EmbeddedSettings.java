@@ -11,6 +11,7 @@ import java.util.Objects;
  *
  * @param elasticsearchHome the unpacked Elasticsearch distribution (only read)
  * @param initScripts       SQL files run, in order, when the PostgreSQL database is first created
+ * @param schemaRegistryHome the built Apicurio Registry (only read)
  */
 public record EmbeddedSettings(
         Path dataDir,
@@ -21,12 +22,29 @@ public record EmbeddedSettings(
         List<Path> initScripts,
         boolean postgres,
         boolean kafka,
-        boolean elasticsearch) {
+        boolean elasticsearch,
+        int schemaRegistryPort,
+        Path schemaRegistryHome,
+        boolean schemaRegistry) {
 
     public EmbeddedSettings {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(elasticsearchHome, "elasticsearchHome");
+        Objects.requireNonNull(schemaRegistryHome, "schemaRegistryHome");
         initScripts = initScripts == null ? List.of() : List.copyOf(initScripts);
+    }
+
+    /** Without a schema registry (the JSON format needs none). */
+    public EmbeddedSettings(Path dataDir, int postgresPort, int kafkaPort, int elasticsearchPort, Path elasticsearchHome,
+                            List<Path> initScripts, boolean postgres, boolean kafka, boolean elasticsearch) {
+        this(dataDir, postgresPort, kafkaPort, elasticsearchPort, elasticsearchHome, initScripts, postgres, kafka,
+                elasticsearch, 0, EmbeddedSchemaRegistry.DEFAULT_HOME, false);
+    }
+
+    /** The same, with a schema registry as well, on {@code port} (0: a free port). */
+    public EmbeddedSettings withSchemaRegistry(int port) {
+        return new EmbeddedSettings(dataDir, postgresPort, kafkaPort, elasticsearchPort, elasticsearchHome, initScripts,
+                postgres, kafka, elasticsearch, port, schemaRegistryHome, true);
     }
 
     public Path postgresDir() {
@@ -39,5 +57,9 @@ public record EmbeddedSettings(
 
     public Path elasticsearchDir() {
         return dataDir.resolve("elasticsearch");
+    }
+
+    public Path schemaRegistryDir() {
+        return dataDir.resolve("schema-registry");
     }
 }

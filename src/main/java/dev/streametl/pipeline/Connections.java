@@ -28,6 +28,7 @@ public class Connections implements CamelConfiguration {
         KafkaSecurity kafka = KafkaSecurity.from(key -> context.getPropertiesComponent().resolveProperty(key).orElse(null));
         KafkaConfiguration kafkaConfiguration = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
         kafka.applyTo(kafkaConfiguration);
+        RecordFormat.configureEndpoints(context);
         String offsets = context.getPropertiesComponent().resolveProperty("etl.capture.offsets").orElse("file").trim();
         if (offsets.equals("kafka")) {
             keepCaptureOffsetsInKafka(context, kafkaConfiguration);

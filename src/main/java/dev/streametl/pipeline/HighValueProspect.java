@@ -15,9 +15,18 @@ import org.apache.camel.support.DefaultMessage;
 public final class HighValueProspect {
 
     private final BigDecimal minimumPrice;
+    private final RecordFormat format;
+    /** Where the prospects go: the subject of their schemas in Avro. */
+    private final String topic;
 
     public HighValueProspect(BigDecimal minimumPrice) {
+        this(minimumPrice, RecordFormat.json(), null);
+    }
+
+    public HighValueProspect(BigDecimal minimumPrice, RecordFormat format, String topic) {
         this.minimumPrice = minimumPrice;
+        this.format = format;
+        this.topic = topic;
     }
 
     public boolean test(EnrichedOrder order) {
@@ -37,15 +46,16 @@ public final class HighValueProspect {
     public List<Message> prospects(Exchange batch) {
         List<Message> prospects = new ArrayList<>();
         for (Message record : KafkaBatch.records(batch)) {
-            String json = record.getBody(String.class);
-            if (json == null) {
+            Object value = format.isAvro() ? record.getBody() : record.getBody(String.class);
+            if (value == null) {
                 continue;
             }
-            DeadLetter.processOrReject(batch, record, () -> prospect(Json.read(json, EnrichedOrder.class)))
+            DeadLetter.processOrReject(batch, record, () -> prospect(format.readEnrichedOrder(value)))
                     .ifPresent(order -> {
                         Message prospect = new DefaultMessage(batch);
-                        prospect.setHeader(KafkaConstants.KEY, order.id());
-                        prospect.setBody(json);
+                        prospect.setHeader(KafkaConstants.KEY, format.key(topic, order.id()));
+                        // JSON: as it came (no second serialization); Avro: under this topic's own subject
+                        prospect.setBody(format.isAvro() ? format.enrichedOrder(topic, order) : value);
                         prospects.add(prospect);
                     });
         }

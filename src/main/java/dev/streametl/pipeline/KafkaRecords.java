@@ -25,12 +25,17 @@ public final class KafkaRecords {
     }
 
     public static List<Message> ofEnrichedOrders(Exchange exchange) {
+        return ofEnrichedOrders(exchange, RecordFormat.json(), null);
+    }
+
+    /** The same, in {@code format}, for {@code topic} (the subject of its schemas in Avro). */
+    public static List<Message> ofEnrichedOrders(Exchange exchange, RecordFormat format, String topic) {
         List<?> changes = exchange.getMessage().getBody(List.class);
         List<Message> records = new ArrayList<>(changes.size());
         for (Object change : changes) {
             EnrichedOrderChange orderChange = (EnrichedOrderChange) change;
-            Object value = orderChange instanceof EnrichedOrder order ? Json.write(order) : null;
-            Message record = record(exchange, orderChange.id(), value);
+            Object value = orderChange instanceof EnrichedOrder order ? format.enrichedOrder(topic, order) : null;
+            Message record = record(exchange, format.key(topic, orderChange.id()), value);
             record.setHeader(VERSION, String.valueOf(orderChange.version()));
             records.add(record);
         }
@@ -55,16 +60,21 @@ public final class KafkaRecords {
     }
 
     public static List<Message> ofProductSales(Exchange exchange) {
+        return ofProductSales(exchange, RecordFormat.json(), null);
+    }
+
+    /** The same, in {@code format}, for {@code topic}. */
+    public static List<Message> ofProductSales(Exchange exchange, RecordFormat format, String topic) {
         List<?> sales = exchange.getMessage().getBody(List.class);
         List<Message> records = new ArrayList<>(sales.size());
         for (Object each : sales) {
             ProductSales productSales = (ProductSales) each;
-            records.add(record(exchange, productSales.productCode(), Json.write(productSales)));
+            records.add(record(exchange, format.key(topic, productSales.productCode()), format.productSales(topic, productSales)));
         }
         return records;
     }
 
-    private static Message record(Exchange exchange, String key, Object value) {
+    private static Message record(Exchange exchange, Object key, Object value) {
         Message message = new DefaultMessage(exchange);
         message.setHeader(KafkaConstants.KEY, key);
         message.setBody(value);

@@ -101,6 +101,11 @@ public abstract class PipelineRoutes extends RouteBuilder {
         return getContext().resolvePropertyPlaceholders("{{" + key + "}}");
     }
 
+    /** The name of a topic the pipeline creates, from its setting ({@code etl.kafka.topic.*}: name, then options). */
+    protected String topic(String key) {
+        return setting(key).trim().split("\\s+")[0];
+    }
+
     /** The routes of this stage. */
     protected abstract void routes() throws Exception;
 }

@@ -24,8 +24,17 @@ public final class ProductSalesTable {
     private record Counted(String productCode, long version) {
     }
 
+    private final RecordFormat format;
     private final Map<String, Counted> orders = new HashMap<>();
     private final Map<String, Long> ordersOfProduct = new HashMap<>();
+
+    public ProductSalesTable() {
+        this(RecordFormat.json());
+    }
+
+    public ProductSalesTable(RecordFormat format) {
+        this.format = format;
+    }
 
     /**
      * Applies a batch of {@code enriched_orders} records (key = order id, value = enriched order JSON or null) and
@@ -46,17 +55,18 @@ public final class ProductSalesTable {
 
     /** Applies one record; returns the order it is about. */
     private String apply(Message record, Set<String> touched) {
-        String json = record.getBody(String.class);
+        Object value = format.isAvro() ? record.getBody() : record.getBody(String.class);
         long version = KafkaRecords.version(record);
         String orderId;
         String productCode = null;
-        if (json == null) {
-            orderId = record.getHeader(KafkaConstants.KEY, String.class);
+        if (value == null) {
+            orderId = format.isAvro() ? format.readKey(record.getHeader(KafkaConstants.KEY))
+                    : record.getHeader(KafkaConstants.KEY, String.class);
             if (orderId == null) {
                 throw new InvalidRecordException("a tombstone without a key");
             }
         } else {
-            EnrichedOrder order = Json.read(json, EnrichedOrder.class);
+            EnrichedOrder order = format.readEnrichedOrder(value);
             orderId = order.id();
             productCode = order.productCode();
         }

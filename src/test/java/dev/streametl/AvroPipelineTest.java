@@ -1,0 +1,221 @@
+package dev.streametl;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streametl.embedded.EmbeddedSchemaRegistry;
+import dev.streametl.pipeline.Customer;
+import dev.streametl.pipeline.EnrichedOrder;
+import dev.streametl.pipeline.Json;
+import org.apache.avro.Conversions;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The pipeline with {@code etl.format=avro} on real PostgreSQL, Kafka, Elasticsearch and schema registry (Apicurio):
+ * the orders reach Elasticsearch as in JSON; a plain Kafka consumer that decodes {@code enriched_orders} with the
+ * schema the registry serves for each record's id gets exactly the SQL join; the registry lists the topics' subjects;
+ * the product counts on {@code product_sales}, read the same way, are the SQL counts.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AvroPipelineTest {
+
+    private static final Path REGISTRY_HOME = Path.of(System.getProperty("etl.embedded.schema-registry-home",
+            EmbeddedSchemaRegistry.DEFAULT_HOME.toString()));
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path tempDir;
+
+    RealServices real;
+    EmbeddedSchemaRegistry registry;
+
+    @BeforeAll
+    void startServicesAndPipeline() throws Exception {
+        real = RealServices.start(tempDir);
+        registry = EmbeddedSchemaRegistry.start(0, tempDir.resolve("schema-registry"), REGISTRY_HOME);
+        real.startPipeline(Map.of("etl.format", "avro", "etl.schema-registry.url", registry.url()));
+    }
+
+    @AfterAll
+    void stop() {
+        if (real != null) {
+            real.close(); // the pipeline first
+        }
+        if (registry != null) {
+            registry.close();
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(1)
+    void ordersReachElasticsearchAsInJson() throws Exception {
+        real.sql(Files.readString(Path.of("sql/addnew_orders.sql")));
+        Map<String, JsonNode> expected = real.sqlJoin();
+        assertEquals(52, expected.size());
+        RealServices.awaitSettled(expected, () -> real.documents("enriched_orders"), Duration.ofMinutes(2));
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(2)
+    void aPlainConsumerDecodesEnrichedOrdersWithTheRegistrysSchemaExactly() throws Exception {
+        Map<String, JsonNode> expected = real.sqlJoin();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> latestOrders(), expected::equals);
+
+        // one record's raw fields: the decimal exact, as PostgreSQL has it
+        GenericRecord first = (GenericRecord) decode(valuesOf("enriched_orders").stream()
+                .filter(r -> r.value() != null && "1".equals(decode(r.key()).toString())).findFirst().orElseThrow().value());
+        assertEquals(expected.get("1").get("price").decimalValue(), decimal(first, "price"));
+        assertEquals(expected.get("1").get("customer_name").asText(), first.get("customer_name").toString());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(3)
+    void productSalesAreTheSqlCountsAndTheRegistryListsTheSubjects() throws Exception {
+        Map<String, Long> expected = new TreeMap<>();
+        real.sqlJoin().values().forEach(order -> expected.merge(order.get("product_code").asText(), 1L, Long::sum));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            Map<String, Long> counts = new TreeMap<>();
+            for (ConsumerRecord<byte[], byte[]> record : valuesOf("product_sales")) {
+                GenericRecord sales = (GenericRecord) decode(record.value());
+                counts.put(sales.get("product_code").toString(), (Long) sales.get("order_count"));
+            }
+            return counts;
+        }, expected::equals);
+
+        List<String> subjects = new ArrayList<>();
+        JSON.readTree(get(registry.url() + "/subjects")).forEach(subject -> subjects.add(subject.asText()));
+        assertTrue(subjects.containsAll(List.of("enriched_orders-key", "enriched_orders-value", "product_sales-key",
+                "product_sales-value", "high_value_prospects-key", "high_value_prospects-value")), subjects.toString());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(4)
+    void aRecordWhoseSchemaCannotBeReadIsADeadLetterWithItsOriginalBytes() throws Exception {
+        byte[] json = "{\"order_id\":900}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] unknownSchema = {0, 0, 0x0F, 0x12, 0x06, (byte) 0xC8, (byte) 0xFF, 0x01}; // schema id 987654: not in the registry
+        Properties config = new Properties();
+        config.put(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, real.kafka);
+        try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
+                config, new org.apache.kafka.common.serialization.ByteArraySerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("enriched_orders", 0, "k1".getBytes(), json)).get();
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("enriched_orders", 0, "k2".getBytes(), unknownSchema)).get();
+        }
+
+        // each of the two insights reads the topic: each sets both records aside, and goes on
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            List<ConsumerRecord<byte[], byte[]>> deadLetters = valuesOf("etl.dlq");
+            for (byte[] original : List.of(json, unknownSchema)) {
+                List<ConsumerRecord<byte[], byte[]>> ofIt = deadLetters.stream()
+                        .filter(r -> java.util.Arrays.equals(original, r.value())).toList();
+                assertEquals(2, ofIt.size(), "dead letters of " + java.util.Arrays.toString(original));
+                for (ConsumerRecord<byte[], byte[]> deadLetter : ofIt) {
+                    String reason = new String(deadLetter.headers().lastHeader(dev.streametl.pipeline.DeadLetter.ERROR).value(),
+                            java.nio.charset.StandardCharsets.UTF_8);
+                    assertTrue(reason.contains(original == json ? "magic byte 123" : "no schema 987654"), reason);
+                    assertEquals("enriched_orders", new String(deadLetter.headers()
+                            .lastHeader(dev.streametl.pipeline.DeadLetter.SOURCE_TOPIC).value(), java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+        });
+    }
+
+    /** The latest enriched order of each key, decoded without the pipeline's code, as the SQL join's JSON. */
+    private Map<String, JsonNode> latestOrders() throws Exception {
+        Map<String, JsonNode> latest = new TreeMap<>();
+        for (ConsumerRecord<byte[], byte[]> record : valuesOf("enriched_orders")) {
+            String key = decode(record.key()).toString();
+            if (record.value() == null) {
+                latest.remove(key);
+                continue;
+            }
+            GenericRecord order = (GenericRecord) decode(record.value());
+            latest.put(key, RealServices.tree(Json.write(new EnrichedOrder((Integer) order.get("order_id"), decimal(order, "price"),
+                    order.get("product_code").toString(), new Customer((Integer) order.get("customer_id"),
+                    text(order.get("customer_name")), (Integer) order.get("customer_age"),
+                    text(order.get("customer_membership"))), 0))));
+        }
+        return latest;
+    }
+
+    /** What any Confluent-compatible consumer does: magic byte 0, the id, the schema of that id from the registry. */
+    private Object decode(byte[] bytes) {
+        try {
+            assertEquals(0, bytes[0], "magic byte");
+            int id = ByteBuffer.wrap(bytes, 1, 4).getInt();
+            Schema schema = new Schema.Parser().parse(JSON.readTree(get(registry.url() + "/schemas/ids/" + id)).get("schema").asText());
+            return new GenericDatumReader<>(schema).read(null, DecoderFactory.get().binaryDecoder(bytes, 5, bytes.length - 5, null));
+        } catch (Exception e) {
+            throw new AssertionError("not readable as Confluent Avro: " + e, e);
+        }
+    }
+
+    private List<ConsumerRecord<byte[], byte[]>> valuesOf(String topic) {
+        Properties config = new Properties();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, real.kafka);
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+            }
+        }
+        return records;
+    }
+
+    private static BigDecimal decimal(GenericRecord record, String field) {
+        Schema schema = record.getSchema().getField(field).schema();
+        return new Conversions.DecimalConversion().fromBytes((ByteBuffer) record.get(field), schema, schema.getLogicalType());
+    }
+
+    private static String text(Object value) {
+        return value == null ? null : value.toString();
+    }
+
+    private static String get(String url) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), url + ": " + response.body());
+        return response.body();
+    }
+}
