@@ -4,7 +4,6 @@ import dev.streametl.pipeline.CapturePublications;
 import dev.streametl.pipeline.ChangeEventMapper;
 import dev.streametl.pipeline.KafkaRefusal;
 import dev.streametl.pipeline.KafkaSecurity;
-import dev.streametl.pipeline.PipelineRoutes;
 import dev.streametl.pipeline.TableTruncation;
 import java.time.Duration;
 import org.apache.camel.ShutdownRunningTask;

@@ -8,7 +8,6 @@ import dev.streametl.pipeline.CustomerBacklog;
 import dev.streametl.pipeline.CustomerRewrite;
 import dev.streametl.pipeline.CustomerTableCatchUp;
 import dev.streametl.pipeline.CustomerUpdates;
-import dev.streametl.pipeline.PipelineRoutes;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.AggregationStrategies;
 import org.apache.camel.component.caffeine.CaffeineConstants;

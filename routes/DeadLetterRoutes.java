@@ -1,6 +1,5 @@
 package dev.streametl.routes;
 
-import dev.streametl.pipeline.PipelineRoutes;
 
 /**
  * The dead letter endpoint ({@code etl.dead-letter.sink}) behind one route: what a stage cannot process comes here with

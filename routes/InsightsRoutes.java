@@ -7,7 +7,6 @@ import dev.streametl.pipeline.ElasticsearchBulk;
 import dev.streametl.pipeline.HighValueProspect;
 import dev.streametl.pipeline.KafkaBatch;
 import dev.streametl.pipeline.KafkaRecords;
-import dev.streametl.pipeline.PipelineRoutes;
 import dev.streametl.pipeline.ProductSalesTable;
 import dev.streametl.pipeline.RecordFormat;
 import org.apache.camel.builder.AggregationStrategies;

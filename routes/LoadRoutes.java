@@ -3,7 +3,6 @@ package dev.streametl.routes;
 import dev.streametl.pipeline.BatchFence;
 import dev.streametl.pipeline.ElasticsearchBulk;
 import dev.streametl.pipeline.KafkaRecords;
-import dev.streametl.pipeline.PipelineRoutes;
 import dev.streametl.pipeline.RecordFormat;
 import org.apache.camel.builder.AggregationStrategies;
 import org.apache.camel.model.RouteDefinition;

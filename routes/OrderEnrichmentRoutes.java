@@ -8,7 +8,6 @@ import dev.streametl.pipeline.Json;
 import dev.streametl.pipeline.KafkaBatch;
 import dev.streametl.pipeline.KafkaRecords;
 import dev.streametl.pipeline.Order;
-import dev.streametl.pipeline.PipelineRoutes;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.caffeine.CaffeineConstants;
 import org.apache.camel.component.kafka.KafkaConstants;

@@ -1,7 +1,6 @@
 package dev.streametl.routes;
 
 import dev.streametl.observe.PipelineProgress;
-import dev.streametl.pipeline.PipelineRoutes;
 
 /**
  * Beside the stages, progress: every {@code etl.progress.interval-ms} one log line with what the pipeline has done

@@ -11,7 +11,6 @@ import dev.streametl.pipeline.ElasticsearchConnection;
 import dev.streametl.pipeline.IndexTemplates;
 import dev.streametl.pipeline.KafkaSecurity;
 import dev.streametl.pipeline.KafkaTopics;
-import dev.streametl.pipeline.PipelineRoutes;
 
 /**
  * Stage 0, set-up: what the pipeline writes to is made to exist, as configured, before any route starts: the state

@@ -1,21 +1,14 @@
-package dev.streametl.pipeline;
+package dev.streametl.routes;
 
-import com.fasterxml.jackson.core.JacksonException;
 import dev.streametl.observe.PipelineMetrics;
-import org.apache.camel.LoggingLevel;
+import dev.streametl.pipeline.BatchFence;
+import dev.streametl.pipeline.ElasticsearchBulk;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.ProcessorDefinition;
-import org.apache.kafka.clients.consumer.CommitFailedException;
-import org.apache.kafka.common.errors.RebalanceInProgressException;
 
 /**
- * Error handling shared by every stage of the pipeline, so that no record is ever dropped:
- * <ul>
- * <li>a record that can never be processed (not JSON, missing row, wrong types, unknown operation) goes to the dead
- * letter endpoint ({@code etl.dead-letter.sink}) with the reason, and the pipeline goes on;</li>
- * <li>any other failure (a sink down, a timeout) is taken as transient: the failed step is retried with exponential
- * backoff until it works, so an outage stalls the pipeline and loses nothing.</li>
- * </ul>
+ * What the routes of every stage share: the pipeline's meters, the bulk write to Elasticsearch, and settings read as
+ * values. How a failure is handled (dead letter or retry) is the routes' configuration, {@code ErrorHandling}.
  */
 public abstract class PipelineRoutes extends RouteBuilder {
 
@@ -32,39 +25,6 @@ public abstract class PipelineRoutes extends RouteBuilder {
     @Override
     public final void configure() throws Exception {
         metrics = PipelineMetrics.of(getContext());
-        errorHandler(defaultErrorHandler()
-                .maximumRedeliveries(-1)
-                .redeliveryDelay(500)
-                .useExponentialBackOff()
-                .backOffMultiplier(2)
-                .maximumRedeliveryDelay(30_000)
-                .onRedelivery(exchange -> metrics.retried(exchange))
-                .logRetryAttempted(true)
-                .retryAttemptedLogLevel(LoggingLevel.WARN)
-                .retryAttemptedLogInterval(1));
-
-        // a batch that took longer than max.poll.interval.ms (an ES outage, say): Kafka has given its partitions to
-        // another consumer, so its offsets can never be committed from here. Retrying would keep this consumer from
-        // polling, and so from rejoining, forever; dropping the commit lets the partitions' new owner load the batch
-        // again from the last committed offsets (at least once, and every write carries its version). The same for a
-        // rebalance in progress: it cannot end before this consumer polls again, so retrying the commit only holds it
-        // up (for up to max.poll.interval.ms, after which the group goes on without this consumer)
-        onException(CommitFailedException.class, RebalanceInProgressException.class)
-                .maximumRedeliveries(0)
-                .handled(true)
-                .logExhausted(false)
-                .log(LoggingLevel.WARN, "Offsets of a batch in ${routeId} not committed: its consumer group was"
-                        + " rebalanced while it was processed (${exception.message}); it will be loaded again");
-
-        onException(InvalidRecordException.class, JacksonException.class)
-                .maximumRedeliveries(0) // retrying cannot fix a malformed record
-                .handled(true)
-                .useOriginalMessage()
-                .logExhausted(false)
-                .log(LoggingLevel.WARN, "Dead letter from ${exchangeProperty.CamelFailureRouteId}: ${exception.message}")
-                .process(DeadLetter::describe)
-                .to(DEAD_LETTER);
-
         routes();
         getRouteCollection().getRoutes().forEach(route -> metrics.watchStage(getContext(), route.getRouteId()));
     }
