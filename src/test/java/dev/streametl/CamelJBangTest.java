@@ -219,12 +219,7 @@ class CamelJBangTest {
     @AfterEach
     void stop() throws InterruptedException {
         try {
-            if (jbang != null && jbang.isAlive()) {
-                jbang.destroy();
-                if (!jbang.waitFor(60, TimeUnit.SECONDS)) {
-                    jbang.destroyForcibly();
-                }
-            }
+            RealServices.stop(jbang);
         } finally {
             if (real != null) {
                 real.close();

@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
@@ -141,12 +140,7 @@ class CustomerColumnTest {
     @AfterEach
     void stop() throws InterruptedException {
         try {
-            if (app != null && app.isAlive()) {
-                app.destroy();
-                if (!app.waitFor(60, TimeUnit.SECONDS)) {
-                    app.destroyForcibly();
-                }
-            }
+            RealServices.stop(app);
         } finally {
             if (real != null) {
                 real.close();

@@ -14,7 +14,6 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -75,10 +74,7 @@ class CustomerTableTest {
         }
         if (app != null) {
             ProcessHandle.of(app.pid()).ifPresent(p -> signal(p.pid(), "CONT"));
-            app.destroy();
-            if (!app.waitFor(60, TimeUnit.SECONDS)) {
-                app.destroyForcibly();
-            }
+            RealServices.stop(app);
         }
         if (real != null) {
             real.close();

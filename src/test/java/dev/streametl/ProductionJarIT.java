@@ -122,12 +122,7 @@ class ProductionJarIT {
     @AfterEach
     void stop() throws InterruptedException {
         try {
-            if (app != null && app.isAlive()) {
-                app.destroy();
-                if (!app.waitFor(60, TimeUnit.SECONDS)) {
-                    app.destroyForcibly();
-                }
-            }
+            RealServices.stop(app);
         } finally {
             if (real != null) {
                 real.close();

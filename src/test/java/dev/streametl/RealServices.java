@@ -325,6 +325,16 @@ final class RealServices implements AutoCloseable {
         }
     }
 
+    /** Stops a process of the test (an app, Camel JBang): SIGTERM, and SIGKILL if it is still there after 60 s. */
+    static void stop(Process process) throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
     /** The text of a record's last header of that name; null if it has none. */
     static String header(ConsumerRecord<String, String> record, String name) {
         var header = record.headers().lastHeader(name);

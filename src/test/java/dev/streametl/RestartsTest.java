@@ -77,12 +77,7 @@ class RestartsTest {
 
     @AfterAll
     void stop() throws InterruptedException {
-        if (app != null) {
-            app.destroy();
-            if (!app.waitFor(60, TimeUnit.SECONDS)) {
-                app.destroyForcibly();
-            }
-        }
+        RealServices.stop(app);
         if (real != null) {
             real.close();
         }

@@ -1,7 +1,7 @@
 package dev.streametl.embedded;
 
+import dev.streametl.pipeline.TrustedCertificates;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,10 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -29,7 +25,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -133,21 +128,7 @@ public final class EmbeddedElasticsearch implements AutoCloseable {
 
         /** A client context that trusts the given CA alone. */
         private SSLContext trustingTheCa() {
-            try (InputStream pem = Files.newInputStream(certificateAuthority)) {
-                KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-                trusted.load(null, null);
-                int i = 0;
-                for (Certificate ca : CertificateFactory.getInstance("X.509").generateCertificates(pem)) {
-                    trusted.setCertificateEntry("ca-" + i++, ca);
-                }
-                TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                trust.init(trusted);
-                SSLContext context = SSLContext.getInstance("TLS");
-                context.init(null, trust.getTrustManagers(), null);
-                return context;
-            } catch (IOException | GeneralSecurityException e) {
-                throw new IllegalStateException("Cannot read the CA certificate " + certificateAuthority, e);
-            }
+            return TrustedCertificates.sslContext(certificateAuthority, "Embedded Elasticsearch");
         }
 
         private String basicAuthorization() {

@@ -1,22 +1,14 @@
 package dev.streametl.pipeline;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.util.Base64;
-import java.util.Collection;
 import java.util.function.Function;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 import co.elastic.clients.transport.TransportUtils;
 import org.apache.camel.CamelContext;
@@ -219,35 +211,10 @@ public final class ElasticsearchConnection implements AutoCloseable {
     }
 
     private static SSLContext sslContext(String caCertificate, String caFingerprint) {
-        try {
-            if (caCertificate != null) {
-                KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-                trusted.load(null, null);
-                Collection<? extends Certificate> certificates;
-                try (InputStream in = new ByteArrayInputStream(Files.readAllBytes(Path.of(caCertificate)))) {
-                    certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
-                }
-                if (certificates.isEmpty()) {
-                    throw new IllegalArgumentException("No certificate in " + caCertificate);
-                }
-                int i = 0;
-                for (Certificate certificate : certificates) {
-                    trusted.setCertificateEntry("ca-" + i++, certificate);
-                }
-                TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                trust.init(trusted);
-                SSLContext context = SSLContext.getInstance("TLS");
-                context.init(null, trust.getTrustManagers(), null);
-                return context;
-            }
-            if (caFingerprint != null) {
-                return TransportUtils.sslContextFromCaFingerprint(caFingerprint.replace(":", ""));
-            }
-            return null;
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("Elasticsearch: cannot read the CA certificate " + caCertificate + ": "
-                    + e.getMessage(), e);
+        if (caCertificate != null) {
+            return TrustedCertificates.sslContext(Path.of(caCertificate), "Elasticsearch");
         }
+        return caFingerprint == null ? null : TransportUtils.sslContextFromCaFingerprint(caFingerprint.replace(":", ""));
     }
 
     private static String blank(String value) {

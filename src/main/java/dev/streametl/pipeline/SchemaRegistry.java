@@ -1,7 +1,6 @@
 package dev.streametl.pipeline;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -11,10 +10,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -24,7 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -65,7 +59,7 @@ public final class SchemaRegistry {
                 .encodeToString((this.apiKey + ":" + apiSecret).getBytes(StandardCharsets.UTF_8));
         HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(TIMEOUT);
         if (caCertificate != null) {
-            client.sslContext(trusting(caCertificate));
+            client.sslContext(TrustedCertificates.sslContext(caCertificate, "Schema registry"));
         }
         this.http = client.build();
     }
@@ -190,24 +184,6 @@ public final class SchemaRegistry {
 
     private static String encode(String subject) {
         return URLEncoder.encode(subject, StandardCharsets.UTF_8).replace("+", "%20");
-    }
-
-    private static SSLContext trusting(Path caCertificate) {
-        try (InputStream pem = Files.newInputStream(caCertificate)) {
-            KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-            trusted.load(null, null);
-            int i = 0;
-            for (Certificate ca : CertificateFactory.getInstance("X.509").generateCertificates(pem)) {
-                trusted.setCertificateEntry("ca-" + i++, ca);
-            }
-            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(trusted);
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, trust.getTrustManagers(), null);
-            return context;
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("Cannot read the schema registry's CA certificate " + caCertificate, e);
-        }
     }
 
     private static String blankToNull(String value) {
