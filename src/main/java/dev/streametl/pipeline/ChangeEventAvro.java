@@ -273,12 +273,6 @@ public final class ChangeEventAvro {
                 op == null ? null : op.toString(), tsMs instanceof Number n ? n.longValue() : null);
     }
 
-    /** A record read back as a map by field; a key record as its columns. */
-    @SuppressWarnings("unchecked")
-    public static Map<String, Object> fields(GenericRecord record) {
-        return (Map<String, Object>) plain(record, null);
-    }
-
     private static Object plain(Object value, Schema schema) {
         if (value == null) {
             return null;
