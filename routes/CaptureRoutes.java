@@ -4,6 +4,7 @@ import dev.streametl.pipeline.CapturePublications;
 import dev.streametl.pipeline.ChangeEventMapper;
 import dev.streametl.pipeline.KafkaRefusal;
 import dev.streametl.pipeline.KafkaSecurity;
+import dev.streametl.pipeline.RecordFormat;
 import dev.streametl.pipeline.TableTruncation;
 import java.time.Duration;
 import org.apache.camel.ShutdownRunningTask;
@@ -30,10 +31,11 @@ public class CaptureRoutes extends PipelineRoutes {
     protected void routes() {
         CapturePublications publications = CapturePublications.open(
                 setting("camel.component.debezium-postgres.offset-storage-file-name"));
+        RecordFormat format = RecordFormat.of(getContext());
         ChangeEventMapper changes = new ChangeEventMapper(
-                setting("camel.component.debezium-postgres.signal-data-collection"));
+                setting("camel.component.debezium-postgres.signal-data-collection"), format);
         TableTruncation truncation = new TableTruncation(publications,
-                () -> KafkaSecurity.clientConfig(getContext()), Duration.ofSeconds(30));
+                () -> KafkaSecurity.clientConfig(getContext()), Duration.ofSeconds(30), format);
 
         from("{{etl.capture.source}}")
                 .routeId("capture-changes")

@@ -8,6 +8,7 @@ import dev.streametl.pipeline.CustomerBacklog;
 import dev.streametl.pipeline.CustomerRewrite;
 import dev.streametl.pipeline.CustomerTableCatchUp;
 import dev.streametl.pipeline.CustomerUpdates;
+import dev.streametl.pipeline.RecordFormat;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.AggregationStrategies;
 import org.apache.camel.component.caffeine.CaffeineConstants;
@@ -33,8 +34,9 @@ public class CustomerTableRoutes extends PipelineRoutes {
 
     @Override
     protected void routes() throws Exception {
+        RecordFormat format = RecordFormat.of(getContext());
         CustomerUpdates updates = CustomerUpdates.of(getContext());
-        CustomerBacklog backlog = new CustomerBacklog(updates);
+        CustomerBacklog backlog = new CustomerBacklog(updates, format);
         AppliedOffsets tableOffsets = new AppliedOffsets("Customer table");
         AppliedOffsets unmatchedOffsets = new AppliedOffsets("Unmatched orders");
         CustomerTableCatchUp catchUp = new CustomerTableCatchUp(setting("etl.customers.source"),
@@ -51,7 +53,7 @@ public class CustomerTableRoutes extends PipelineRoutes {
                 .end()
                 .filter(method(tableOffsets, "isNew")) // a rejoin reads the topic again: what was applied stays applied
                 .filter(body().isNotNull()) // a tombstone only compacts the topic: its delete came just before
-                .process(e -> e.getMessage().setBody(ChangeEvent.parse(e.getMessage().getBody(String.class), Customer.class)))
+                .process(e -> e.getMessage().setBody(format.readChange(e.getMessage(), Customer.class)))
                 .process(e -> e.getMessage().setHeader(CaffeineConstants.KEY, change(e).row().id()))
                 .choice()
                     .when(e -> change(e).isDelete()) // its orders keep the customer as they were enriched

@@ -4,10 +4,10 @@ import dev.streametl.pipeline.ChangeEvent;
 import dev.streametl.pipeline.CustomerUpdates;
 import dev.streametl.pipeline.DeadLetter;
 import dev.streametl.pipeline.EnrichedOrderBatch;
-import dev.streametl.pipeline.Json;
 import dev.streametl.pipeline.KafkaBatch;
 import dev.streametl.pipeline.KafkaRecords;
 import dev.streametl.pipeline.Order;
+import dev.streametl.pipeline.RecordFormat;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.caffeine.CaffeineConstants;
 import org.apache.camel.component.kafka.KafkaConstants;
@@ -25,6 +25,8 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
     protected void routes() {
         long customerWaitMillis = Long.parseLong(setting("etl.enrich.customer-wait-ms"));
         CustomerUpdates updates = CustomerUpdates.of(getContext());
+        RecordFormat format = RecordFormat.of(getContext());
+        String unmatchedTopic = topic("etl.kafka.topic.unmatched");
 
         from("{{etl.orders.source}}")
                 .routeId(ROUTE_ID)
@@ -67,9 +69,9 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
                      + " endpoint")
                 .setHeader(DeadLetter.ERROR, simple("customer ${body.after().customerId()} not found"))
                 // the order as it came, with its key and version: it can be joined later, and never over a newer change
-                .process(e -> e.getMessage().setHeader(KafkaConstants.KEY, change(e).after().id()))
+                .process(e -> e.getMessage().setHeader(KafkaConstants.KEY, format.key(unmatchedTopic, change(e).after().id())))
                 .process(e -> e.getMessage().setHeader(KafkaRecords.VERSION, String.valueOf(change(e).position())))
-                .process(e -> e.getMessage().setBody(Json.write(change(e).after())))
+                .process(e -> e.getMessage().setBody(format.order(unmatchedTopic, change(e).after())))
                 .to("{{etl.orders.unmatched}}")
                 .process(metrics::unmatched);
     }

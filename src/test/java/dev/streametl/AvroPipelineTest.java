@@ -25,6 +25,9 @@ import dev.streametl.embedded.EmbeddedSchemaRegistry;
 import dev.streametl.pipeline.Customer;
 import dev.streametl.pipeline.EnrichedOrder;
 import dev.streametl.pipeline.Json;
+import io.apicurio.registry.serde.SerdeConfig;
+import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
+import io.apicurio.registry.serde.config.IdOption;
 import org.apache.avro.Conversions;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericDatumReader;
@@ -67,7 +70,8 @@ class AvroPipelineTest {
     void startServicesAndPipeline() throws Exception {
         real = RealServices.start(tempDir);
         registry = EmbeddedSchemaRegistry.start(0, tempDir.resolve("schema-registry"), REGISTRY_HOME);
-        real.startPipeline(Map.of("etl.format", "avro", "etl.schema-registry.url", registry.url()));
+        real.startPipeline(Map.of("etl.format", "avro", "etl.schema-registry.url", registry.url(),
+                "etl.enrich.customer-wait-ms", "1000")); // an order without its customer is soon unmatched
     }
 
     @AfterAll
@@ -154,16 +158,194 @@ class AvroPipelineTest {
         });
     }
 
+    @Test
+    @org.junit.jupiter.api.Order(5)
+    void theChangeTopicsAreDebeziumsAvroEnvelopes() throws Exception {
+        for (String table : List.of("customers", "orders")) {
+            String topic = "postgres.public." + table;
+            ConsumerRecord<byte[], byte[]> record = valuesOf(topic).stream().filter(r -> r.value() != null).findFirst().orElseThrow();
+            GenericRecord key = (GenericRecord) decode(record.key());
+            assertEquals(topic + ".Key", key.getSchema().getFullName());
+            assertEquals(List.of(table.equals("orders") ? "order_id" : "id"), fieldNames(key.getSchema()));
+
+            GenericRecord envelope = (GenericRecord) decode(record.value());
+            Schema schema = envelope.getSchema();
+            assertEquals(topic + ".Envelope", schema.getFullName());
+            assertEquals(List.of("before", "after", "source", "transaction", "op", "ts_ms"), fieldNames(schema));
+            Schema after = schema.getField("after").schema();
+            assertEquals(Schema.Type.NULL, after.getTypes().get(0).getType());
+            assertEquals(topic + ".Value", after.getTypes().get(1).getFullName());
+            assertEquals(table.equals("orders") ? List.of("order_id", "customer_id", "price", "product_code")
+                    : List.of("id", "name", "age", "membership"), fieldNames(after.getTypes().get(1)));
+            assertEquals("io.debezium.connector.postgresql.Source", schema.getField("source").schema().getFullName());
+            assertEquals("r", envelope.get("op").toString()); // the snapshot's read of the row
+            assertEquals(table, ((GenericRecord) envelope.get("source")).get("table").toString());
+            GenericRecord row = (GenericRecord) envelope.get("after");
+            if (table.equals("orders")) {
+                JsonNode joined = real.sqlJoin().get(row.get("order_id").toString());
+                assertEquals(joined.get("price").decimalValue(), decimal(row, "price"));
+                assertEquals(joined.get("product_code").asText(), row.get("product_code").toString());
+            }
+        }
+        List<String> subjects = new ArrayList<>();
+        JSON.readTree(get(registry.url() + "/subjects")).forEach(subject -> subjects.add(subject.asText()));
+        assertTrue(subjects.containsAll(List.of("postgres.public.customers-key", "postgres.public.customers-value",
+                "postgres.public.orders-key", "postgres.public.orders-value")), subjects.toString());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(6)
+    void anOrderWithoutItsCustomerIsAnAvroOrderOnTheUnmatchedTopicAndJoinedOnceItComes() throws Exception {
+        real.sql("INSERT INTO orders VALUES (901, 901, 12.34, 'UNM-01')");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> valuesOf("enriched_orders.unmatched")
+                .stream().anyMatch(r -> "901".equals(decode(r.key()).toString())));
+        GenericRecord order = (GenericRecord) decode(valuesOf("enriched_orders.unmatched").stream()
+                .filter(r -> "901".equals(decode(r.key()).toString())).findFirst().orElseThrow().value());
+        assertEquals("dev.streametl.Order", order.getSchema().getFullName());
+        assertEquals(901, order.get("customer_id"));
+        assertEquals(new BigDecimal("12.34"), decimal(order, "price"));
+        assertEquals("UNM-01", order.get("product_code").toString());
+
+        real.sql("INSERT INTO customers VALUES (901, 'Una Matched', 40, 'gold')");
+        RealServices.awaitSettled(real.sqlJoin(), () -> real.documents("enriched_orders"), Duration.ofMinutes(2));
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(7)
+    void aColumnAddedIsASecondSchemaVersionAndThePipelineGoesOn() throws Exception {
+        String subject = "postgres.public.customers-value";
+        assertEquals(1, versions(subject).size());
+        real.sql("ALTER TABLE customers ADD COLUMN email text",
+                "INSERT INTO customers (id, name, age, membership, email) VALUES (902, 'Eve Olution', 33, 'standard', 'eve@example.com')",
+                "UPDATE customers SET email = 'ada@example.com' WHERE id = 1",
+                "INSERT INTO orders VALUES (902, 902, 77.70, 'EVO-01')");
+
+        RealServices.awaitSettled(real.sqlJoin(), () -> real.documents("enriched_orders"), Duration.ofMinutes(2));
+        assertEquals(2, versions(subject).size());
+        Schema latest = new Schema.Parser().parse(JSON.readTree(get(registry.url() + "/subjects/" + subject
+                + "/versions/latest")).get("schema").asText());
+        assertEquals(List.of("id", "name", "age", "membership", "email"),
+                fieldNames(latest.getField("after").schema().getTypes().get(1)));
+        GenericRecord eve = (GenericRecord) valuesOf("postgres.public.customers").stream()
+                .filter(r -> r.value() != null).map(r -> (GenericRecord) decode(r.value()))
+                .filter(change -> change.get("after") != null && Integer.valueOf(902).equals(((GenericRecord) change.get("after")).get("id")))
+                .findFirst().orElseThrow().get("after");
+        assertEquals("eve@example.com", eve.get("email").toString());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(8)
+    void poisonedChangeRecordsAreDeadLettersWithTheirReasonAndLaterChangesFlow() throws Exception {
+        byte[] notAvro = "{\"id\":903}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] unknownSchema = {0, 0, 0x0F, 0x12, 0x05, (byte) 0xC8, (byte) 0xFF, 0x01}; // schema id 987653: not in the registry
+        Properties config = new Properties();
+        config.put(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, real.kafka);
+        List<String> topics = List.of("postgres.public.customers", "postgres.public.orders");
+        try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
+                config, new org.apache.kafka.common.serialization.ByteArraySerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            for (String topic : topics) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "poison-1".getBytes(), notAvro)).get();
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "poison-2".getBytes(), unknownSchema)).get();
+            }
+        }
+
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            List<ConsumerRecord<byte[], byte[]>> deadLetters = valuesOf("etl.dlq");
+            for (String topic : topics) {
+                for (byte[] original : List.of(notAvro, unknownSchema)) {
+                    List<ConsumerRecord<byte[], byte[]>> ofIt = deadLetters.stream()
+                            .filter(r -> java.util.Arrays.equals(original, r.value()) && topic.equals(header(r, dev.streametl.pipeline.DeadLetter.SOURCE_TOPIC)))
+                            .toList();
+                    assertEquals(1, ofIt.size(), "dead letters of " + topic + " " + java.util.Arrays.toString(original));
+                    String reason = header(ofIt.get(0), dev.streametl.pipeline.DeadLetter.ERROR);
+                    assertTrue(reason.contains(original == notAvro ? "magic byte 123" : "no schema 987653"), reason);
+                    assertTrue(header(ofIt.get(0), dev.streametl.pipeline.DeadLetter.SOURCE_OFFSET).matches("\\d+"));
+                    assertTrue(!header(ofIt.get(0), dev.streametl.pipeline.DeadLetter.ROUTE).isBlank());
+                }
+            }
+        });
+
+        real.sql("INSERT INTO customers (id, name, age, membership, email) VALUES (904, 'Later Lee', 51, 'premium', null)",
+                "INSERT INTO orders VALUES (904, 904, 404.00, 'LAT-01')");
+        RealServices.awaitSettled(real.sqlJoin(), () -> real.documents("enriched_orders"), Duration.ofMinutes(2));
+        assertEquals("Later Lee", real.documents("enriched_orders").get("904").get("customer_name").asText());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(20)
+    void aTruncateDeletesEveryOrderAsAvroDeletes() throws Exception {
+        int orders = real.sqlJoin().size();
+        real.sql("TRUNCATE orders");
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> real.documents("enriched_orders").isEmpty());
+        // the latest change of every order on the topic is its delete, in the topic's Avro envelope, the row before it
+        Map<String, GenericRecord> latest = new TreeMap<>();
+        for (ConsumerRecord<byte[], byte[]> record : valuesOf("postgres.public.orders")) {
+            if (record.value() != null && record.key()[0] == 0) { // not the poisoned records of the test before
+                latest.put(decode(record.key()).toString(), (GenericRecord) decode(record.value()));
+            }
+        }
+        assertTrue(latest.size() >= orders, latest.size() + " orders on the topic, " + orders + " in the join");
+        for (GenericRecord delete : latest.values()) {
+            assertEquals("d", delete.get("op").toString(), delete.toString());
+            assertEquals(null, delete.get("after"));
+            assertEquals("postgres.public.orders.Value", ((GenericRecord) delete.get("before")).getSchema().getFullName());
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(9)
+    void apicuriosOwnAvroDeserializerReadsEnrichedOrdersAsTheSqlJoin() throws Exception {
+        // Apicurio's serde in Confluent's mode: 4-byte ids, which are the registry's content ids
+        Map<String, Object> config = Map.of(
+                SerdeConfig.REGISTRY_URL, registry.url().replace("/apis/ccompat/v7", "/apis/registry/v2"),
+                SerdeConfig.ENABLE_CONFLUENT_ID_HANDLER, "true",
+                SerdeConfig.USE_ID, IdOption.contentId.name());
+        try (AvroKafkaDeserializer<Object> keys = new AvroKafkaDeserializer<>();
+             AvroKafkaDeserializer<Object> values = new AvroKafkaDeserializer<>()) {
+            keys.configure(config, true);
+            values.configure(config, false);
+            Map<String, JsonNode> expected = real.sqlJoin();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> latestOrders(
+                    bytes -> keys.deserialize("enriched_orders", bytes),
+                    bytes -> values.deserialize("enriched_orders", bytes)), expected::equals);
+        }
+    }
+
+    private List<Integer> versions(String subject) throws Exception {
+        List<Integer> versions = new ArrayList<>();
+        JSON.readTree(get(registry.url() + "/subjects/" + subject + "/versions")).forEach(v -> versions.add(v.asInt()));
+        return versions;
+    }
+
+    private static List<String> fieldNames(Schema record) {
+        return record.getFields().stream().map(Schema.Field::name).toList();
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        org.apache.kafka.common.header.Header header = record.headers().lastHeader(name);
+        return header == null ? "" : new String(header.value(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** The latest enriched order of each key, decoded without the pipeline's code, as the SQL join's JSON. */
     private Map<String, JsonNode> latestOrders() throws Exception {
+        return latestOrders(this::decode, this::decode);
+    }
+
+    /** The same, keys and values decoded by the given functions; records that are not Confluent Avro left out. */
+    private Map<String, JsonNode> latestOrders(java.util.function.Function<byte[], Object> keys,
+                                               java.util.function.Function<byte[], Object> values) throws Exception {
         Map<String, JsonNode> latest = new TreeMap<>();
         for (ConsumerRecord<byte[], byte[]> record : valuesOf("enriched_orders")) {
-            String key = decode(record.key()).toString();
+            if (record.key()[0] != 0) {
+                continue; // the records of aRecordWhoseSchemaCannotBeReadIsADeadLetterWithItsOriginalBytes
+            }
+            String key = keys.apply(record.key()).toString();
             if (record.value() == null) {
                 latest.remove(key);
                 continue;
             }
-            GenericRecord order = (GenericRecord) decode(record.value());
+            GenericRecord order = (GenericRecord) values.apply(record.value());
             latest.put(key, RealServices.tree(Json.write(new EnrichedOrder((Integer) order.get("order_id"), decimal(order, "price"),
                     order.get("product_code").toString(), new Customer((Integer) order.get("customer_id"),
                     text(order.get("customer_name")), (Integer) order.get("customer_age"),

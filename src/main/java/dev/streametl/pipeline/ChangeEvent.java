@@ -68,12 +68,40 @@ public record ChangeEvent<T>(T before, T after, Map<String, Object> source, Stri
         return event;
     }
 
+    /**
+     * The same checks as {@link #parse(String, Class)} for a change read from Avro ({@link ChangeEventAvro#change}): its
+     * rows, plain maps by column, become rows of the given type as a JSON change's would.
+     */
+    public static <T> ChangeEvent<T> of(ChangeEvent<Map<String, Object>> plain, Class<T> rowType) {
+        ChangeEvent<T> event;
+        try {
+            event = RecordFault.guard(() -> checked(new ChangeEvent<>(row(plain.before(), rowType),
+                    row(plain.after(), rowType), plain.source(), plain.op(), plain.tsMs())));
+        } catch (InvalidRecordException e) {
+            String missingColumns = MissingColumns.explain(Json.MAPPER.valueToTree(plain), rowType);
+            throw missingColumns == null ? e : new InvalidRecordException(missingColumns + " (" + e.getMessage() + ")", e);
+        }
+        MissingColumns.complete(rowType);
+        return event;
+    }
+
+    private static <T> T row(Map<String, Object> row, Class<T> rowType) {
+        try {
+            return row == null ? null : Json.MAPPER.convertValue(row, rowType);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRecordException(e.getMessage(), e);
+        }
+    }
+
     private static <T> ChangeEvent<T> read(String json, Class<T> rowType) {
         if (json == null || json.isBlank()) {
             throw new InvalidRecordException("empty change record");
         }
         JavaType type = Json.MAPPER.getTypeFactory().constructParametricType(ChangeEvent.class, rowType);
-        ChangeEvent<T> event = Json.read(json, type);
+        return checked(Json.read(json, type));
+    }
+
+    private static <T> ChangeEvent<T> checked(ChangeEvent<T> event) {
         if (!OPERATIONS.contains(event.op())) {
             throw new InvalidRecordException("unknown operation '" + event.op() + "' (expected one of c, r, u, d)");
         }

@@ -6,6 +6,8 @@ import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Conversions;
@@ -40,6 +42,11 @@ public final class ConfluentAvro {
     private static final Conversions.DecimalConversion DECIMALS = new Conversions.DecimalConversion();
 
     private final SchemaRegistry registry;
+    /** By the schema instance's subject and value: no schema text made per record (the registry's own cache needs it). */
+    private final Map<SubjectSchema, Integer> ids = new ConcurrentHashMap<>();
+
+    private record SubjectSchema(String subject, Schema schema) {
+    }
 
     public ConfluentAvro(SchemaRegistry registry) {
         this.registry = registry;
@@ -56,7 +63,7 @@ public final class ConfluentAvro {
 
     /** {@code datum} (a GenericRecord, String, ...) as {@code schema}, registered under {@code subject}, in the wire format. */
     public byte[] write(String subject, Schema schema, Object datum) {
-        int id = registry.register(subject, schema);
+        int id = ids.computeIfAbsent(new SubjectSchema(subject, schema), key -> registry.register(subject, schema));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(MAGIC_BYTE);
         out.write(ByteBuffer.allocate(4).putInt(id).array(), 0, 4);

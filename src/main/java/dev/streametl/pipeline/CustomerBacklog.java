@@ -30,6 +30,7 @@ import org.apache.camel.component.kafka.KafkaConstants;
 public final class CustomerBacklog {
 
     private final CustomerUpdates updates;
+    private final RecordFormat format;
     private final Set<Integer> updated = new LinkedHashSet<>();
     private final Set<Integer> arrived = new LinkedHashSet<>();
     /** Unmatched orders by customer id, then by order id. */
@@ -39,7 +40,13 @@ public final class CustomerBacklog {
     }
 
     public CustomerBacklog(CustomerUpdates updates) {
+        this(updates, RecordFormat.json());
+    }
+
+    /** @param format how the unmatched orders' records are written */
+    public CustomerBacklog(CustomerUpdates updates, RecordFormat format) {
         this.updates = updates;
+        this.format = format;
     }
 
     /** Called once the table has applied a customer change (body: the change). */
@@ -64,11 +71,14 @@ public final class CustomerBacklog {
             if (version < 0) {
                 throw new InvalidRecordException("unmatched order without its version (header " + KafkaRecords.VERSION + ")");
             }
-            Order row = Json.read(record.getBody(String.class), Order.class);
+            Order row = format.isAvro() ? format.readOrder(record.getBody()) : Json.read(record.getBody(String.class), Order.class);
             if (row == null) {
                 throw new InvalidRecordException("unmatched order record is not an order row");
             }
             Object key = record.getHeader(KafkaConstants.KEY);
+            if (key != null && format.isAvro()) {
+                key = format.readKey(key);
+            }
             if (key != null && !row.id().equals(String.valueOf(key))) {
                 throw new InvalidRecordException("unmatched order record of key " + key + " holds order " + row.id());
             }

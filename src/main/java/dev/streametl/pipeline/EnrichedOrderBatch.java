@@ -36,11 +36,11 @@ public final class EnrichedOrderBatch implements AggregationStrategy {
      * endpoint ({@link DeadLetter#rejected}), and so is one whose join fails.
      */
     public static void read(Exchange exchange) {
+        RecordFormat format = RecordFormat.of(exchange.getContext());
         OrderBatch<Message> batch = new OrderBatch<>((record, cause) -> DeadLetter.reject(exchange, record, cause));
         for (Message record : KafkaBatch.records(exchange)) {
-            String json = record.getBody(String.class);
-            if (json != null) {
-                DeadLetter.processOrReject(exchange, record, () -> ChangeEvent.parse(json, Order.class))
+            if (record.getBody() != null) {
+                DeadLetter.processOrReject(exchange, record, () -> format.readChange(record, Order.class))
                         .ifPresent(change -> batch.add(record, change));
             }
         }

@@ -64,6 +64,14 @@ public final class KafkaRefusal {
         DeadLetter.describe(exchange);
         Message message = exchange.getMessage();
         Object value = message.getBody();
+        if (value instanceof byte[] bytes && bytes.length > 0 && bytes[0] == ConfluentAvro.MAGIC_BYTE) {
+            // Avro is not text: its first bytes as they are (the schema id with them)
+            if (bytes.length > KEPT_CHARS) {
+                message.setHeader(ORIGINAL_SIZE, String.valueOf(bytes.length));
+                message.setBody(java.util.Arrays.copyOf(bytes, KEPT_CHARS));
+            }
+            return;
+        }
         String text = value == null ? null
                 : value instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : value.toString();
         if (text != null && text.length() > KEPT_CHARS) {

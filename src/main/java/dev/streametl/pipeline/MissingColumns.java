@@ -51,6 +51,14 @@ public final class MissingColumns {
         } catch (Exception e) {
             return null;
         }
+        return explain(change, rowType);
+    }
+
+    /** {@link #explain(String, Class)} for a change already read (from Avro). */
+    static String explain(JsonNode change, Class<?> rowType) {
+        if (change == null) {
+            return null;
+        }
         JsonNode row = change.path("d".equals(change.path("op").asText()) ? "before" : "after");
         if (!row.isObject() || !rowType.isRecord()) {
             return null;

@@ -2,10 +2,12 @@ package dev.streametl.pipeline;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Message;
 import org.apache.camel.spi.PropertiesComponent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,8 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * How the pipeline writes and reads the records of its own topics ({@code etl.format}): JSON strings (the default), or
  * Avro in Confluent's wire format with the schemas in a schema registry ({@link ConfluentAvro}), keys and values both.
- * So far Avro covers {@code enriched_orders} and the topics made from it ({@code high_value_prospects},
- * {@code product_sales}); the change topics, unmatched orders and dead letters stay JSON.
+ * Avro covers the change topics (as Debezium's Avro converter writes them, {@link ChangeEventAvro}), the unmatched
+ * orders, {@code enriched_orders} and the topics made from it; a dead letter keeps the original record's bytes.
  */
 public final class RecordFormat {
 
@@ -22,9 +24,14 @@ public final class RecordFormat {
     public static final String BEAN = "recordFormat";
 
     /** The endpoints that carry Avro when the format is avro: their Kafka (de)serializers become byte arrays. */
-    static final List<String> AVRO_PRODUCERS = List.of("etl.load.kafka", "etl.prospects.sink", "etl.product-sales.kafka",
+    static final List<String> AVRO_PRODUCERS = List.of("etl.capture.sink", "etl.orders.unmatched", "etl.load.kafka",
+            "etl.prospects.sink", "etl.product-sales.kafka",
             "etl.dead-letter.sink"); // a dead letter keeps the original bytes (Avro is not text)
-    static final List<String> AVRO_CONSUMERS = List.of("etl.prospects.source", "etl.product-sales.source");
+    static final List<String> AVRO_CONSUMERS = List.of("etl.customers.source", "etl.orders.source",
+            "etl.orders.unmatched-source", "etl.prospects.source", "etl.product-sales.source");
+
+    /** The schema of an unmatched order's value: the order row. */
+    static final Schema ORDER = AvroRecords.schema(Order.class);
 
     public static final Schema PRODUCT_SALES = AvroRecords.schema(ProductSales.class);
 
@@ -80,7 +87,8 @@ public final class RecordFormat {
             addToKafkaUri(properties, key, "keyDeserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer"
                     + "&valueDeserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer");
         }
-        LOG.info("Format avro: enriched_orders and the topics made from it in Confluent's Avro wire format, {}",
+        LOG.info("Format avro: the change topics, unmatched orders, enriched_orders and the insights in Confluent's Avro"
+                + " wire format, {}",
                 of(context).avro);
     }
 
@@ -127,6 +135,64 @@ public final class RecordFormat {
         } catch (ClassCastException | NullPointerException e) {
             throw new InvalidRecordException("not an enriched order: " + e.getMessage(), e);
         }
+    }
+
+    /** A record (key or value) of its own schema, registered under {@code subject}, in the wire format. */
+    public byte[] avroRecord(String subject, GenericRecord record) {
+        return avro.write(subject, record.getSchema(), record);
+    }
+
+    /**
+     * A record of a change topic (its value: JSON text, or Avro as Debezium's converter writes it) as a change of rows
+     * of {@code rowType}, checked as {@link ChangeEvent#parse} checks; an unreadable one is an InvalidRecordException.
+     */
+    public <T> ChangeEvent<T> readChange(Message record, Class<T> rowType) {
+        return avro == null ? ChangeEvent.parse(record.getBody(String.class), rowType) : readChange(record.getBody(), rowType);
+    }
+
+    /** {@link #readChange(Message, Class)} for a record's value (JSON: text or UTF-8 bytes). */
+    public <T> ChangeEvent<T> readChange(Object value, Class<T> rowType) {
+        if (avro == null) {
+            return ChangeEvent.parse(value == null ? null : value instanceof byte[] bytes
+                    ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8) : value.toString(), rowType);
+        }
+        return ChangeEvent.of(ChangeEventAvro.change(genericRecord(avro.read(bytes(value)), "a change envelope")), rowType);
+    }
+
+    /**
+     * The delete of the row of {@code latest} (a change record's value as read from {@code topic}, {@code change} as
+     * read by {@link #readChange(Object, Class)}) dated by {@code source}: what a TRUNCATE stands for, in the record's
+     * own format (in Avro, its own schema).
+     */
+    public Object truncatedDelete(String topic, Object latest, ChangeEvent<Map<String, Object>> change,
+                                  Map<String, Object> source, Long tsMs) {
+        if (avro == null) {
+            return Json.write(new ChangeEvent<>(change.row(), null, source, "d", tsMs));
+        }
+        GenericRecord envelope = genericRecord(avro.read(bytes(latest)), "a change envelope");
+        return avroRecord(ConfluentAvro.valueSubject(topic), ChangeEventAvro.delete(envelope, source, tsMs));
+    }
+
+    /** An order row, the value of an unmatched order's record. */
+    public Object order(String topic, Order order) {
+        return avro == null ? Json.write(order)
+                : avro.write(ConfluentAvro.valueSubject(topic), ORDER, AvroRecords.record(ORDER, order));
+    }
+
+    /** The order row of an unmatched order's record; an unreadable one is an InvalidRecordException. */
+    public Order readOrder(Object value) {
+        if (avro == null) {
+            return Json.read(value instanceof byte[] bytes ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8)
+                    : value.toString(), Order.class);
+        }
+        return AvroRecords.value(genericRecord(avro.read(bytes(value), ORDER), "an order"), Order.class);
+    }
+
+    private static GenericRecord genericRecord(Object datum, String what) {
+        if (datum instanceof GenericRecord record) {
+            return record;
+        }
+        throw new InvalidRecordException("not " + what + ": " + (datum == null ? "null" : "a " + datum.getClass().getSimpleName()));
     }
 
     public Object productSales(String topic, ProductSales sales) {

@@ -1,6 +1,9 @@
 package dev.streametl.pipeline;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,7 +21,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +52,7 @@ public final class TableTruncation {
     private final CapturePublications publications;
     private final Supplier<Properties> kafkaClient;
     private final Duration timeout;
+    private final RecordFormat format;
 
     /**
      * @param publications the changes handed over and not acknowledged yet (waited for before the topic is read)
@@ -56,9 +60,16 @@ public final class TableTruncation {
      * @param timeout      how long to wait for Kafka; a failure is retried like any server's
      */
     public TableTruncation(CapturePublications publications, Supplier<Properties> kafkaClient, Duration timeout) {
+        this(publications, kafkaClient, timeout, RecordFormat.json());
+    }
+
+    /** @param format how the change topics' records are written (read back, the deletes written alike) */
+    public TableTruncation(CapturePublications publications, Supplier<Properties> kafkaClient, Duration timeout,
+                           RecordFormat format) {
         this.publications = publications;
         this.kafkaClient = kafkaClient;
         this.timeout = timeout;
+        this.format = format;
     }
 
     /**
@@ -76,10 +87,9 @@ public final class TableTruncation {
         publications.awaitAcknowledged(timeout);
         List<KeyedChange> deletes = new ArrayList<>();
         latestChanges(topic).forEach((key, latest) -> {
-            if (latest.position() < position.longValue()) {
-                ChangeEvent<Map<String, Object>> delete = new ChangeEvent<>(
-                        latest.row(), null, truncate.source(), "d", truncate.tsMs());
-                deletes.add(new KeyedChange(key, Json.write(delete)));
+            if (latest.change().position() < position.longValue()) {
+                deletes.add(new KeyedChange(key, format.truncatedDelete(topic, latest.value(), latest.change(),
+                        truncate.source(), truncate.tsMs())));
             }
         });
         LOG.info("TRUNCATE of {} at position {}: {} rows deleted downstream", topic, position, deletes.size());
@@ -95,14 +105,21 @@ public final class TableTruncation {
         message.setBody(change.value());
     }
 
-    /** The latest change of every row on the topic, by key; a row deleted (tombstone, delete) is not there. */
-    private Map<String, ChangeEvent<Map<String, Object>>> latestChanges(String topic) {
+    /** The latest change of a row on the topic: the record's value as read, and the change it holds. */
+    private record LatestChange(Object value, ChangeEvent<Map<String, Object>> change) {
+    }
+
+    /**
+     * The latest change of every row on the topic, by key (text in JSON, the key's bytes in Avro); a row deleted
+     * (tombstone, delete) is not there.
+     */
+    private Map<Object, LatestChange> latestChanges(String topic) {
         Properties config = kafkaClient.get();
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
-        Map<String, String> latest = new HashMap<>();
-        try (KafkaConsumer<String, String> consumer =
-                     new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
+        Map<ByteBuffer, byte[]> latest = new HashMap<>(); // by the key's bytes (a ByteBuffer compares its content)
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                     new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, timeout).stream()
                     .map(info -> new TopicPartition(topic, info.partition())).toList();
             consumer.assign(partitions);
@@ -114,34 +131,39 @@ public final class TableTruncation {
                     throw new IllegalStateException("reading " + topic + " to its end took over "
                             + timeout.toSeconds() * 10 + " s");
                 }
-                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (record.key() == null) {
+                        continue; // not a row's change: no row to delete
+                    }
                     if (record.value() == null) {
-                        latest.remove(record.key());
+                        latest.remove(ByteBuffer.wrap(record.key()));
                     } else {
-                        latest.put(record.key(), record.value());
+                        latest.put(ByteBuffer.wrap(record.key()), record.value());
                     }
                 }
             }
         }
-        Map<String, ChangeEvent<Map<String, Object>>> rows = new HashMap<>();
-        latest.forEach((key, value) -> {
+        Map<Object, LatestChange> rows = new HashMap<>();
+        latest.forEach((keyBytes, valueBytes) -> {
+            Object key = format.isAvro() ? keyBytes.array() : new String(keyBytes.array(), StandardCharsets.UTF_8);
+            Object value = format.isAvro() ? valueBytes : new String(valueBytes, StandardCharsets.UTF_8);
             try {
                 // read as every stage reads a change (known operation, its row, a position), the row kept as a map
                 @SuppressWarnings("unchecked")
                 ChangeEvent<Map<String, Object>> change =
-                        (ChangeEvent<Map<String, Object>>) (ChangeEvent<?>) ChangeEvent.parse(value, Map.class);
+                        (ChangeEvent<Map<String, Object>>) (ChangeEvent<?>) format.readChange(value, Map.class);
                 if (!change.isDelete()) {
-                    rows.put(key, change);
+                    rows.put(key, new LatestChange(value, change));
                 }
             } catch (InvalidRecordException e) { // already dead-lettered downstream when it was read
-                LOG.warn("TRUNCATE of {}: the latest record of key {} is not a change, skipped: {}", topic, key,
-                        e.getMessage());
+                LOG.warn("TRUNCATE of {}: the latest record of key {} is not a change, skipped: {}", topic,
+                        key instanceof byte[] bytes ? Arrays.toString(bytes) : key, e.getMessage());
             }
         });
         return rows;
     }
 
     /** A change record to write: key and value as on the change topic. */
-    public record KeyedChange(String key, String value) {
+    public record KeyedChange(Object key, Object value) {
     }
 }
