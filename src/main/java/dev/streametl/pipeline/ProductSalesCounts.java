@@ -41,26 +41,33 @@ public final class ProductSalesCounts {
 
     /**
      * Counts a batch of changes, in the order of their offsets within each partition. A change at or below the offset its
-     * partition holds is skipped: it is already in the counts.
+     * partition holds is already in the counts: it counts nothing, but its products are among those whose sums are
+     * returned (to be published again).
      */
     public synchronized Applied apply(List<Counted> changes) {
         Set<String> touched = new LinkedHashSet<>();
         Set<Integer> moved = new LinkedHashSet<>();
         for (Counted counted : changes) {
             Partition partition = partitions.computeIfAbsent(counted.partition(), p -> new Partition());
-            if (counted.offset() <= partition.offset) {
-                continue; // counted already: a replay
-            }
-            partition.offset = counted.offset();
-            moved.add(counted.partition());
             SalesChange change = counted.change();
             if (change.before() != null) {
-                partition.counts.merge(change.before(), -1L, Long::sum);
                 touched.add(change.before());
             }
             if (change.after() != null) {
-                partition.counts.merge(change.after(), 1L, Long::sum);
                 touched.add(change.after());
+            }
+            if (counted.offset() <= partition.offset) {
+                // counted already: a replay. Its products' sums are published again all the same, in case the crash
+                // came after the counts were stored and before their sums were published
+                continue;
+            }
+            partition.offset = counted.offset();
+            moved.add(counted.partition());
+            if (change.before() != null) {
+                partition.counts.merge(change.before(), -1L, Long::sum);
+            }
+            if (change.after() != null) {
+                partition.counts.merge(change.after(), 1L, Long::sum);
             }
         }
         List<PartitionCounts> states = new ArrayList<>(moved.size());

@@ -37,7 +37,9 @@ class ProductSalesCountsTest {
                 at(1, 11, SalesChange.created("MUG-02")), at(1, 12, SalesChange.created("HAT-06"))));
 
         assertEquals(Map.of("MUG-02", 2L, "HAT-06", 1L), counts.sales());
-        assertEquals(List.of(new ProductSales("HAT-06", 1)), replay.sales(), "only the new record touched a product");
+        assertEquals(List.of(new ProductSales("MUG-02", 2), new ProductSales("HAT-06", 1)), replay.sales(),
+                "the replay's product published again, unchanged");
+        assertEquals(List.of(new PartitionCounts(1, 12, Map.of("MUG-02", 2L, "HAT-06", 1L))), replay.partitions());
         assertEquals(12, counts.offset(1));
         assertTrue(counts.apply(List.of(at(1, 12, SalesChange.deleted("HAT-06")))).partitions().isEmpty(),
                 "nothing moved, nothing to store");
@@ -61,7 +63,8 @@ class ProductSalesCountsTest {
         ProductSalesCounts.Applied applied = counts.apply(List.of(at(2, 9, SalesChange.moved("CAP-03", "TEE-01")),
                 at(0, 5, SalesChange.created("CAP-03")))); // partition 0's offset 5 again: a replay there
 
-        assertEquals(List.of(new ProductSales("CAP-03", 2), new ProductSales("TEE-01", 2)), applied.sales());
+        assertEquals(List.of(new ProductSales("CAP-03", 2), new ProductSales("TEE-01", 2)), applied.sales(),
+                "partition 0's replay touched CAP-03 again, counted once");
         assertEquals(List.of(new PartitionCounts(2, 9, Map.of("CAP-03", 0L, "TEE-01", 2L))), applied.partitions());
         assertEquals(5, counts.offset(0));
         assertEquals(0, counts.offset(1));
