@@ -11,6 +11,34 @@ package dev.streametl.pipeline;
  */
 public record SalesChange(String before, String after) {
 
+    /**
+     * What a change of the {@code orders} table does to the counts, from the rows before and after it (the table's
+     * {@code REPLICA IDENTITY FULL} gives an update's and a delete's {@code before} every column): a create or a row of
+     * the first snapshot counts its product; an update moves the order from its product before to its product after;
+     * a delete (a TRUNCATE's deletes included) takes its product back. A row read again by an incremental snapshot
+     * ({@code source.snapshot = incremental}) is counted already, as it is: it changes nothing.
+     */
+    public static SalesChange of(ChangeEvent<Order> change) {
+        return switch (change.op()) {
+            case "c" -> created(change.after().productCode());
+            case "r" -> isReadAgain(change) ? moved(change.after().productCode(), change.after().productCode())
+                    : created(change.after().productCode());
+            case "u" -> {
+                if (change.before() == null) {
+                    throw new InvalidRecordException("an update of order " + change.after().orderId()
+                            + " without the row before it (is the table's REPLICA IDENTITY FULL?)");
+                }
+                yield moved(change.before().productCode(), change.after().productCode());
+            }
+            case "d" -> deleted(change.before().productCode());
+            default -> throw new InvalidRecordException("unknown operation '" + change.op() + "'");
+        };
+    }
+
+    private static boolean isReadAgain(ChangeEvent<Order> change) {
+        return change.source() != null && "incremental".equals(String.valueOf(change.source().get("snapshot")));
+    }
+
     /** A new order of a product. */
     public static SalesChange created(String productCode) {
         return new SalesChange(null, productCode);

@@ -296,6 +296,7 @@ public final class PipelineBenchmark {
         try {
             awaitRunning(pipeline);
             long idle = usedHeapAfterGc();
+            Map<String, Long> idleClasses = heapByClass();
             CpuTimes cpu = CpuTimes.now();
             long start = System.nanoTime();
             load();
@@ -306,6 +307,8 @@ public final class PipelineBenchmark {
             Map<String, Object> cpuUsed = CpuTimes.now().since(cpu);
             long loaded = usedHeapAfterGc();
             double perOrder = (double) (loaded - idle) / orders;
+            Map<String, Object> grown = perOrderGrowth(idleClasses, heapByClass());
+            log("heap growth per live order by class (the largest): %s", grown);
             pipeline.stop();
 
             int newOrder = orders + 1;
@@ -322,7 +325,7 @@ public final class PipelineBenchmark {
                     "seconds_to_all_searchable", round(seconds(start, searchable)),
                     "seconds_to_product_sales_right", round(seconds(start, counted)),
                     "heap_idle_bytes", idle, "heap_loaded_bytes", loaded,
-                    "heap_bytes_per_live_order", round(perOrder),
+                    "heap_bytes_per_live_order", round(perOrder), "heap_bytes_per_live_order_by_class", grown,
                     "restart_seconds_to_new_order_searchable", round(seconds(restart, newSearchable)),
                     "restart_seconds_to_product_sales_right", round(seconds(restart, salesRight)),
                     "measured", "heap: used after full GC, idle pipeline vs all orders loaded and counted (customer table"
@@ -334,6 +337,39 @@ public final class PipelineBenchmark {
         } finally {
             pipeline.stop();
         }
+    }
+
+    /** Bytes of live objects per class, from the JVM's own class histogram (jcmd, a full GC first); empty if unavailable. */
+    private static Map<String, Long> heapByClass() {
+        Map<String, Long> bytes = new LinkedHashMap<>();
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        try {
+            Process process = new ProcessBuilder(jcmd.toString(), String.valueOf(ProcessHandle.current().pid()),
+                    "GC.class_histogram").redirectErrorStream(true).start();
+            for (String line : new String(process.getInputStream().readAllBytes()).split("\n")) {
+                String[] fields = line.trim().split("\\s+");
+                if (fields.length >= 4 && fields[0].endsWith(":")) {
+                    bytes.put(fields[3], Long.parseLong(fields[2]));
+                }
+            }
+            process.waitFor(60, TimeUnit.SECONDS);
+        } catch (IOException | RuntimeException e) {
+            log("no class histogram: %s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return bytes;
+    }
+
+    /** The classes whose live bytes grew most between two histograms, as bytes per live order. */
+    private Map<String, Object> perOrderGrowth(Map<String, Long> before, Map<String, Long> after) {
+        Map<String, Object> growth = new LinkedHashMap<>();
+        after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                .limit(12)
+                .forEach(e -> growth.put(e.getKey(), round((double) e.getValue() / orders)));
+        return growth;
     }
 
     private static void awaitRunning(Main pipeline) {

@@ -103,6 +103,39 @@ class ProductSalesCountsTest {
         assertEquals(18, restarted.offset(2));
     }
 
+    @Test
+    void aChangeOfTheOrdersTableSaysWhatItDoesToTheCounts() {
+        assertEquals(SalesChange.created("CAP-03"), SalesChange.of(change(null, "CAP-03", "c", null)));
+        assertEquals(SalesChange.created("CAP-03"), SalesChange.of(change(null, "CAP-03", "r", "true")), "first snapshot");
+        assertTrue(SalesChange.of(change(null, "CAP-03", "r", "incremental")).isNeutral(), "a row read again");
+        assertEquals(SalesChange.moved("CAP-03", "TEE-01"), SalesChange.of(change("CAP-03", "TEE-01", "u", null)));
+        assertTrue(SalesChange.of(change("CAP-03", "CAP-03", "u", null)).isNeutral(), "a price change");
+        assertEquals(SalesChange.deleted("CAP-03"), SalesChange.of(change("CAP-03", null, "d", null)));
+        InvalidRecordException noBefore = org.junit.jupiter.api.Assertions.assertThrows(InvalidRecordException.class,
+                () -> SalesChange.of(change(null, "TEE-01", "u", null)));
+        assertTrue(noBefore.getMessage().contains("REPLICA IDENTITY FULL"), noBefore.getMessage());
+
+        // the changes of one order, counted in their partition, then the same again (a replay): counted once
+        List<ProductSalesCounts.Counted> history = List.of(at(0, 0, SalesChange.of(change(null, "CAP-03", "c", null))),
+                at(0, 1, SalesChange.of(change("CAP-03", "TEE-01", "u", null))),
+                at(0, 2, SalesChange.of(change(null, "TEE-01", "r", "incremental"))));
+        counts.apply(history);
+        counts.apply(history);
+        assertEquals(Map.of("CAP-03", 0L, "TEE-01", 1L), counts.sales());
+    }
+
+    private static ChangeEvent<Order> change(String before, String after, String op, String snapshot) {
+        Map<String, Object> source = new java.util.HashMap<>(Map.of("lsn", 100L));
+        if (snapshot != null) {
+            source.put("snapshot", snapshot);
+        }
+        return new ChangeEvent<>(before == null ? null : order(before), after == null ? null : order(after), source, op, 0L);
+    }
+
+    private static Order order(String productCode) {
+        return new Order(7, 3, java.math.BigDecimal.TEN, productCode);
+    }
+
     private static ProductSalesCounts.Counted at(int partition, long offset, SalesChange change) {
         return new ProductSalesCounts.Counted(partition, offset, change);
     }
