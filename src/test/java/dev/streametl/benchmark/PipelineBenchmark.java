@@ -82,6 +82,10 @@ public final class PipelineBenchmark {
     private final int latencySeconds = Integer.getInteger("bench.latency-seconds", 60);
     private final int latencyRate = Integer.getInteger("bench.latency-rate", 2_000);
     private final int memoryCustomers = Integer.getInteger("bench.memory-customers", 100_000);
+    /** all: every stage (a to f); scale: only the cost that may grow with history (g: heap per live order, a restart). */
+    private final String mode = System.getProperty("bench.mode", "all");
+    /** scale mode with the product-sales stage off: the heap the rest of the pipeline takes per order, for comparison. */
+    private final boolean productSales = !Boolean.getBoolean("bench.no-product-sales");
     private final Path output = Path.of(System.getProperty("bench.output", "target/benchmark.json"));
 
     private final HttpClient http = HttpClient.newHttpClient();
@@ -104,7 +108,7 @@ public final class PipelineBenchmark {
             throw new IllegalArgumentException("bench.customers, bench.orders, bench.latency-seconds >= 1, bench.latency-rate >= 100");
         }
         results.put("machine", machine("start"));
-        results.put("sizes", ordered("customers", customers, "orders", orders, "latency_seconds", latencySeconds,
+        results.put("sizes", ordered("mode", mode, "customers", customers, "orders", orders, "latency_seconds", latencySeconds,
                 "latency_rate", latencyRate, "memory_customers", memoryCustomers));
         dataDir = Path.of("target", "benchmark", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))
                 .toAbsolutePath();
@@ -124,10 +128,14 @@ public final class PipelineBenchmark {
             Path postmasterPid = dataDir.resolve("postgres/pgdata/postmaster.pid");
             CpuTimes.postmaster = Long.parseLong(Files.readAllLines(postmasterPid).get(0).trim());
 
-            elasticsearchAlone();
-            enrichmentAlone();
-            double capture = captureAlone();
-            wholePipelineLatencyAndMemory(capture);
+            if ("scale".equals(mode)) {
+                scale();
+            } else {
+                elasticsearchAlone();
+                enrichmentAlone();
+                double capture = captureAlone();
+                wholePipelineLatencyAndMemory(capture);
+            }
         } finally {
             services.close();
         }
@@ -270,6 +278,134 @@ public final class PipelineBenchmark {
             memory(pipeline);
         } finally {
             pipeline.stop();
+        }
+    }
+
+    /**
+     * g. What grows with history, on the whole pipeline: the heap each live order costs an instance (used heap after a
+     * full GC, the pipeline started and idle, then with {@code bench.orders} orders loaded, searchable and counted in
+     * product sales: the customer table's growth included), and a restart on that history: the pipeline stopped, a new
+     * order inserted, the pipeline started again; the seconds from the start to that order searchable, and to every
+     * product's sales right (the {@code product_sales} index equal to SQL's count per product).
+     */
+    private void scale() throws Exception {
+        log("g. scale: %,d customers, %,d orders, then a restart%s", customers, orders,
+                productSales ? "" : "; product sales off");
+        Map<String, String> settings = productSales ? new LinkedHashMap<>() : stagesOff("product-sales");
+        Main pipeline = startPipeline(settings);
+        try {
+            awaitRunning(pipeline);
+            long idle = usedHeapAfterGc();
+            Map<String, Long> idleClasses = heapByClass();
+            CpuTimes cpu = CpuTimes.now();
+            long start = System.nanoTime();
+            load();
+            await("all orders searchable", () -> count("enriched_orders", 1, orders) >= orders);
+            long searchable = System.nanoTime();
+            await("product sales right", () -> !productSales || productSalesRight());
+            long counted = System.nanoTime();
+            Map<String, Object> cpuUsed = CpuTimes.now().since(cpu);
+            long loaded = usedHeapAfterGc();
+            double perOrder = (double) (loaded - idle) / orders;
+            Map<String, Object> grown = perOrderGrowth(idleClasses, heapByClass());
+            log("heap growth per live order by class (the largest): %s", grown);
+            pipeline.stop();
+
+            int newOrder = orders + 1;
+            sql("INSERT INTO orders VALUES (" + newOrder + ", " + customerOf(newOrder) + ", " + price(newOrder).toPlainString()
+                    + ", '" + product(newOrder) + "')");
+            long restart = System.nanoTime();
+            pipeline = startPipeline(settings);
+            await("the new order searchable after the restart", () -> count("enriched_orders", newOrder, newOrder) == 1);
+            long newSearchable = System.nanoTime();
+            await("product sales right after the restart", () -> !productSales || productSalesRight());
+            long salesRight = System.nanoTime();
+
+            results.put("g_scale", ordered("orders", orders, "customers", customers, "product_sales", productSales,
+                    "seconds_to_all_searchable", round(seconds(start, searchable)),
+                    "seconds_to_product_sales_right", round(seconds(start, counted)),
+                    "heap_idle_bytes", idle, "heap_loaded_bytes", loaded,
+                    "heap_bytes_per_live_order", round(perOrder), "heap_bytes_per_live_order_by_class", grown,
+                    "restart_seconds_to_new_order_searchable", round(seconds(restart, newSearchable)),
+                    "restart_seconds_to_product_sales_right", round(seconds(restart, salesRight)),
+                    "measured", "heap: used after full GC, idle pipeline vs all orders loaded and counted (customer table"
+                            + " included); restart: Main.start() -> a search finds the order / product_sales equals SQL",
+                    "cpu", cpuUsed));
+            row("g heap", "Heap growth per live order, whole pipeline (target < 10)", perOrder, "bytes");
+            row("g search", "Restart -> a new order searchable (target <= 15 s)", seconds(restart, newSearchable), "s");
+            row("g sales", "Restart -> product sales right (target <= 30 s)", seconds(restart, salesRight), "s");
+        } finally {
+            pipeline.stop();
+        }
+    }
+
+    /** Bytes of live objects per class, from the JVM's own class histogram (jcmd, a full GC first); empty if unavailable. */
+    private static Map<String, Long> heapByClass() {
+        Map<String, Long> bytes = new LinkedHashMap<>();
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        try {
+            Process process = new ProcessBuilder(jcmd.toString(), String.valueOf(ProcessHandle.current().pid()),
+                    "GC.class_histogram").redirectErrorStream(true).start();
+            for (String line : new String(process.getInputStream().readAllBytes()).split("\n")) {
+                String[] fields = line.trim().split("\\s+");
+                if (fields.length >= 4 && fields[0].endsWith(":")) {
+                    bytes.put(fields[3], Long.parseLong(fields[2]));
+                }
+            }
+            process.waitFor(60, TimeUnit.SECONDS);
+        } catch (IOException | RuntimeException e) {
+            log("no class histogram: %s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return bytes;
+    }
+
+    /** The classes whose live bytes grew most between two histograms, as bytes per live order. */
+    private Map<String, Object> perOrderGrowth(Map<String, Long> before, Map<String, Long> after) {
+        Map<String, Object> growth = new LinkedHashMap<>();
+        after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                .limit(12)
+                .forEach(e -> growth.put(e.getKey(), round((double) e.getValue() / orders)));
+        return growth;
+    }
+
+    private static void awaitRunning(Main pipeline) {
+        CamelContext camel = pipeline.getCamelContext();
+        await("the order enrichment to start", () -> camel.getRouteController().getRouteStatus("order-enrichment")
+                == ServiceStatus.Started, 120);
+    }
+
+    /** Whether every product's document in the product_sales index has SQL's count of its orders (0 where SQL has none). */
+    private boolean productSalesRight() {
+        try {
+            Map<String, Long> expected = new java.util.TreeMap<>();
+            try (Connection db = DriverManager.getConnection(jdbcUrl, "postgres", "postgres"); Statement sql = db.createStatement();
+                 ResultSet rows = sql.executeQuery("SELECT product_code, count(*) FROM orders GROUP BY product_code")) {
+                while (rows.next()) {
+                    expected.put(rows.getString(1), rows.getLong(2));
+                }
+            }
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(elasticsearch
+                    + "/product_sales/_search?size=10000")).build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                return false;
+            }
+            Map<String, Long> indexed = new java.util.TreeMap<>();
+            for (JsonNode hit : Json.read(response.body(), JsonNode.class).path("hits").path("hits")) {
+                long count = hit.path("_source").path("order_count").asLong();
+                if (count != 0) {
+                    indexed.put(hit.path("_id").asText(), count);
+                }
+            }
+            return expected.equals(indexed);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (Exception e) {
+            return false; // not there yet
         }
     }
 
@@ -635,7 +771,12 @@ public final class PipelineBenchmark {
 
     /** Polls every 20 ms until the condition holds; gives up after a time that grows with the sizes. */
     private void await(String what, BooleanSupplier condition) {
-        long limit = TimeUnit.SECONDS.toNanos(120 + (customers + (long) orders) / 500);
+        await(what, condition, 120 + (customers + (long) orders) / 500);
+    }
+
+    /** Polls every 20 ms until the condition holds; gives up after {@code limitSeconds}. */
+    private static void await(String what, BooleanSupplier condition, long limitSeconds) {
+        long limit = TimeUnit.SECONDS.toNanos(limitSeconds);
         long start = System.nanoTime();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - start > limit) {
@@ -773,7 +914,7 @@ public final class PipelineBenchmark {
         out.append(String.format("%nCPU seconds used during each stage (jvm = pipeline + Kafka broker; machine = all %d cores,"
                 + " other work included):%n", Runtime.getRuntime().availableProcessors()));
         for (String stage : List.of("a_capture_alone", "b_elasticsearch_alone", "c_enrichment_alone", "d_whole_pipeline",
-                "e_latency")) {
+                "e_latency", "g_scale")) {
             if (results.get(stage) instanceof Map<?, ?> figures && figures.get("cpu") instanceof Map<?, ?> cpu) {
                 out.append(String.format("%-22s %s%n", stage, cpu));
             }

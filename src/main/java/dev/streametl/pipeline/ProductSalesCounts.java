@@ -1,0 +1,146 @@
+package dev.streametl.pipeline;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The running count of orders per product, kept as counts per partition of the counted topic, each with the offset of
+ * the last record it includes ({@link PartitionCounts}): state that grows with partitions times products, never with
+ * the orders. A product's sales are the sum of its counts over the partitions.
+ * <p>
+ * An instance counts the records of the partitions its consumer group gives it ({@link #apply}): a record at or below
+ * its partition's offset was counted already (a replay after a crash, a rejoin) and counts nothing. It learns the
+ * other partitions' counts from their owners' state records ({@link #restore}), which never take a partition back in
+ * time. Plain Java: typed in, typed out, no Camel, no Kafka client.
+ */
+public final class ProductSalesCounts {
+
+    /** A sales change at its place in the counted topic. */
+    public record Counted(int partition, long offset, SalesChange change) {
+    }
+
+    /**
+     * What a batch did: the new state of each partition it moved (to store, one record per partition), and the sales of
+     * each product it touched, summed over every partition (to publish).
+     */
+    public record Applied(List<PartitionCounts> partitions, List<ProductSales> sales) {
+    }
+
+    private static final class Partition {
+        long offset = -1;
+        final Map<String, Long> counts = new HashMap<>();
+    }
+
+    private final Map<Integer, Partition> partitions = new TreeMap<>();
+
+    /**
+     * Counts a batch of changes, in the order of their offsets within each partition. A change at or below the offset its
+     * partition holds is already in the counts: it counts nothing, but its products are among those whose sums are
+     * returned (to be published again).
+     */
+    public synchronized Applied apply(List<Counted> changes) {
+        Set<String> touched = new LinkedHashSet<>();
+        Set<Integer> moved = new LinkedHashSet<>();
+        for (Counted counted : changes) {
+            Partition partition = partitions.computeIfAbsent(counted.partition(), p -> new Partition());
+            SalesChange change = counted.change();
+            if (change.before() != null) {
+                touched.add(change.before());
+            }
+            if (change.after() != null) {
+                touched.add(change.after());
+            }
+            if (counted.offset() <= partition.offset) {
+                // counted already: a replay. Its products' sums are published again all the same, in case the crash
+                // came after the counts were stored and before their sums were published
+                continue;
+            }
+            partition.offset = counted.offset();
+            moved.add(counted.partition());
+            if (change.before() != null) {
+                partition.counts.merge(change.before(), -1L, Long::sum);
+            }
+            if (change.after() != null) {
+                partition.counts.merge(change.after(), 1L, Long::sum);
+            }
+        }
+        List<PartitionCounts> states = new ArrayList<>(moved.size());
+        for (int partition : moved) {
+            states.add(state(partition));
+        }
+        return new Applied(states, sales(touched));
+    }
+
+    /**
+     * Takes the stored counts of a partition (a record of the state topic: its owner's, or this instance's own coming
+     * back). Counts at or below the offset already held are older than what is here: ignored. Returns the sales of the
+     * products whose sums changed.
+     */
+    public synchronized List<ProductSales> restore(PartitionCounts stored) {
+        Partition partition = partitions.computeIfAbsent(stored.partition(), p -> new Partition());
+        if (stored.offset() <= partition.offset) {
+            return List.of();
+        }
+        Set<String> touched = new LinkedHashSet<>();
+        Map<String, Long> before = new LinkedHashMap<>(partition.counts);
+        partition.counts.clear();
+        partition.counts.putAll(stored.counts());
+        partition.offset = stored.offset();
+        for (String product : union(before.keySet(), stored.counts().keySet())) {
+            if (!before.getOrDefault(product, 0L).equals(stored.counts().getOrDefault(product, 0L))) {
+                touched.add(product);
+            }
+        }
+        return sales(touched);
+    }
+
+    /** The counts of a partition and the offset of the last record they include. */
+    public synchronized PartitionCounts state(int partition) {
+        Partition held = partitions.get(partition);
+        return held == null ? PartitionCounts.empty(partition) : new PartitionCounts(partition, held.offset, held.counts);
+    }
+
+    /** The offset of the last record counted of a partition, -1 if none. */
+    public synchronized long offset(int partition) {
+        Partition held = partitions.get(partition);
+        return held == null ? -1 : held.offset;
+    }
+
+    /** The orders of a product, over every partition. */
+    public synchronized long sales(String productCode) {
+        long sum = 0;
+        for (Partition partition : partitions.values()) {
+            sum += partition.counts.getOrDefault(productCode, 0L);
+        }
+        return sum;
+    }
+
+    /** Every product's sales, by product code. */
+    public synchronized Map<String, Long> sales() {
+        Map<String, Long> all = new TreeMap<>();
+        for (Partition partition : partitions.values()) {
+            partition.counts.forEach((product, count) -> all.merge(product, count, Long::sum));
+        }
+        return all;
+    }
+
+    private List<ProductSales> sales(Set<String> products) {
+        List<ProductSales> sales = new ArrayList<>(products.size());
+        for (String product : products) {
+            sales.add(new ProductSales(product, sales(product)));
+        }
+        return sales;
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new LinkedHashSet<>(a);
+        all.addAll(b);
+        return all;
+    }
+}
