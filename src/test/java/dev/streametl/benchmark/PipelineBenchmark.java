@@ -33,6 +33,7 @@ import java.util.function.BooleanSupplier;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.streametl.App;
+import dev.streametl.embedded.EmbeddedSchemaRegistry;
 import dev.streametl.embedded.EmbeddedServices;
 import dev.streametl.embedded.EmbeddedSettings;
 import dev.streametl.pipeline.ChangeEvent;
@@ -87,12 +88,15 @@ public final class PipelineBenchmark {
     /** scale mode with the product-sales stage off: the heap the rest of the pipeline takes per order, for comparison. */
     private final boolean productSales = !Boolean.getBoolean("bench.no-product-sales");
     private final Path output = Path.of(System.getProperty("bench.output", "target/benchmark.json"));
+    /** json, or avro: every topic in Confluent's Avro wire format, the schemas in an embedded registry of its own. */
+    private final String format = System.getProperty("bench.format", "json");
 
     private final HttpClient http = HttpClient.newHttpClient();
     private final Map<String, Object> results = new LinkedHashMap<>();
     private final List<String[]> table = new ArrayList<>();
     private Path dataDir;
     private EmbeddedServices services;
+    private EmbeddedSchemaRegistry registry;
     private String jdbcUrl;
     private String kafka;
     private String elasticsearch;
@@ -108,7 +112,7 @@ public final class PipelineBenchmark {
             throw new IllegalArgumentException("bench.customers, bench.orders, bench.latency-seconds >= 1, bench.latency-rate >= 100");
         }
         results.put("machine", machine("start"));
-        results.put("sizes", ordered("mode", mode, "customers", customers, "orders", orders, "latency_seconds", latencySeconds,
+        results.put("sizes", ordered("mode", mode, "format", format, "customers", customers, "orders", orders, "latency_seconds", latencySeconds,
                 "latency_rate", latencyRate, "memory_customers", memoryCustomers));
         dataDir = Path.of("target", "benchmark", "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))
                 .toAbsolutePath();
@@ -128,15 +132,26 @@ public final class PipelineBenchmark {
             Path postmasterPid = dataDir.resolve("postgres/pgdata/postmaster.pid");
             CpuTimes.postmaster = Long.parseLong(Files.readAllLines(postmasterPid).get(0).trim());
 
+            if ("avro".equals(format)) {
+                registry = EmbeddedSchemaRegistry.start(0, dataDir.resolve("schema-registry"), Path.of(System.getProperty(
+                        "etl.embedded.schema-registry-home", EmbeddedSchemaRegistry.DEFAULT_HOME.toString())));
+            }
             if ("scale".equals(mode)) {
                 scale();
             } else {
                 elasticsearchAlone();
-                enrichmentAlone();
+                if (registry == null) {
+                    enrichmentAlone();
+                } else {
+                    log("c. enrichment alone: skipped in avro (it puts JSON change records on the topics itself)");
+                }
                 double capture = captureAlone();
                 wholePipelineLatencyAndMemory(capture);
             }
         } finally {
+            if (registry != null) {
+                registry.close();
+            }
             services.close();
         }
         if (!Boolean.getBoolean("bench.keep-data")) { // a default run leaves some 2 GB of server data behind
@@ -663,6 +678,10 @@ public final class PipelineBenchmark {
         pipeline.addOverrideProperty("etl.postgres.port", String.valueOf(services.postgres().orElseThrow().port()));
         pipeline.addOverrideProperty("etl.kafka.brokers", kafka);
         pipeline.addOverrideProperty("etl.elasticsearch.url", services.elasticsearch().orElseThrow().url());
+        if (registry != null) {
+            pipeline.addOverrideProperty("etl.format", "avro");
+            pipeline.addOverrideProperty("etl.schema-registry.url", registry.url());
+        }
         settings.forEach(pipeline::addOverrideProperty);
         return pipeline;
     }
@@ -905,8 +924,8 @@ public final class PipelineBenchmark {
 
     private void print() {
         StringBuilder out = new StringBuilder("\n");
-        out.append(String.format("Benchmark: %,d customers, %,d orders; latency %d s at %,d orders/s; %s%n", customers, orders,
-                latencySeconds, latencyRate, results.get("machine")));
+        out.append(String.format("Benchmark (%s): %,d customers, %,d orders; latency %d s at %,d orders/s; %s%n", format,
+                customers, orders, latencySeconds, latencyRate, results.get("machine")));
         out.append(String.format("%-11s %-72s %12s  %s%n", "figure", "what", "value", "unit"));
         for (String[] row : table) {
             out.append(String.format("%-11s %-72s %12s  %s%n", (Object[]) row));
