@@ -132,10 +132,7 @@ class AvroPipelineTest {
     void aRecordWhoseSchemaCannotBeReadIsADeadLetterWithItsOriginalBytes() throws Exception {
         byte[] json = "{\"order_id\":900}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         byte[] unknownSchema = {0, 0, 0x0F, 0x12, 0x06, (byte) 0xC8, (byte) 0xFF, 0x01}; // schema id 987654: not in the registry
-        Properties config = new Properties();
-        config.put(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, real.kafka);
-        try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
-                config, new org.apache.kafka.common.serialization.ByteArraySerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+        try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = bytesProducer()) {
             producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("enriched_orders", 0, "k1".getBytes(), json)).get();
             producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("enriched_orders", 0, "k2".getBytes(), unknownSchema)).get();
         }
@@ -238,11 +235,8 @@ class AvroPipelineTest {
     void poisonedChangeRecordsAreDeadLettersWithTheirReasonAndLaterChangesFlow() throws Exception {
         byte[] notAvro = "{\"id\":903}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         byte[] unknownSchema = {0, 0, 0x0F, 0x12, 0x05, (byte) 0xC8, (byte) 0xFF, 0x01}; // schema id 987653: not in the registry
-        Properties config = new Properties();
-        config.put(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, real.kafka);
         List<String> topics = List.of("postgres.public.customers", "postgres.public.orders");
-        try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
-                config, new org.apache.kafka.common.serialization.ByteArraySerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+        try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = bytesProducer()) {
             for (String topic : topics) {
                 producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "poison-1".getBytes(), notAvro)).get();
                 producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "poison-2".getBytes(), unknownSchema)).get();
@@ -399,5 +393,14 @@ class AvroPipelineTest {
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode(), url + ": " + response.body());
         return response.body();
+    }
+
+    /** A plain producer of raw bytes on the test's Kafka: records the pipeline did not write (poison, foreign ones). */
+    private org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> bytesProducer() {
+        Properties config = new Properties();
+        config.put(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, real.kafka);
+        return new org.apache.kafka.clients.producer.KafkaProducer<>(config,
+                new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer());
     }
 }
