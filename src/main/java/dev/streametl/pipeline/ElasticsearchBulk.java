@@ -90,14 +90,22 @@ public final class ElasticsearchBulk {
         exchange.setProperty(PROPERTY, new ElasticsearchBulk(writes));
     }
 
-    /** Starts the bulk of a batch of product sales (body): one document per product code. */
+    /**
+     * Starts the bulk of a batch of product sales (body): one document per product code, at the version of the counts
+     * they were summed from ({@link ProductSalesStage#VERSION}, the state topic's offset), so that Elasticsearch keeps the
+     * newest whichever instance publishes it last.
+     */
     public static void ofProductSales(Exchange exchange) {
         List<?> sales = exchange.getMessage().getBody(List.class);
+        Long version = exchange.getProperty(ProductSalesStage.VERSION, Long.class);
         List<Write> writes = new ArrayList<>(sales.size());
         for (Object each : sales) {
             ProductSales productSales = (ProductSales) each;
-            writes.add(new Write(productSales.productCode(), () -> new IndexOperation.Builder<ProductSales>()
-                    .id(productSales.productCode()).document(productSales), productSales));
+            writes.add(new Write(productSales.productCode(), () -> {
+                IndexOperation.Builder<ProductSales> index = new IndexOperation.Builder<ProductSales>()
+                        .id(productSales.productCode()).document(productSales);
+                return version == null ? index : index.version(version).versionType(VersionType.ExternalGte);
+            }, productSales));
         }
         exchange.setProperty(PROPERTY, new ElasticsearchBulk(writes));
     }

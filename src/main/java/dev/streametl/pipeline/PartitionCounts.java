@@ -1,5 +1,6 @@
 package dev.streametl.pipeline;
 
+import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -7,19 +8,23 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 /**
- * The product sales of the orders of one partition of the counted topic, and the offset of the last record they
- * include: one record of the product sales state topic (compacted, keyed by partition), so that a restart resumes from
- * {@link #offset} instead of reading the topic's history again, and a replay of a record at or below it counts nothing.
- * Its size grows with the products, never with the orders.
+ * The product sales of the orders of one partition of the orders change topic, and where their counting stands: one
+ * record of the product sales state topic (compacted, keyed by partition). A restart resumes from it instead of reading
+ * the topic's history again, and a change counted already (at or below {@link #offset}, or streamed at or before
+ * {@link #position}) counts nothing. Its size grows with the products, never with the orders.
  *
- * @param partition the partition of the counted topic
+ * @param partition the partition of the orders change topic
  * @param offset    the offset of the last record counted (-1: none yet)
+ * @param snapshot  the snapshot whose rows the counts hold (null: none)
+ * @param position  where the last streamed change counted is in the log
  * @param counts    the orders of each product in that partition (a product whose orders all went stays, at 0)
  */
-@JsonPropertyOrder({ "partition", "offset", "counts" })
+@JsonPropertyOrder({ "partition", "offset", "snapshot", "position", "counts" })
 public record PartitionCounts(
         @JsonProperty("partition") int partition,
         @JsonProperty("offset") long offset,
+        @JsonProperty("snapshot") String snapshot,
+        @JsonProperty("position") SalesChange.Position position,
         @JsonProperty("counts") Map<String, Long> counts) {
 
     public PartitionCounts {
@@ -29,11 +34,12 @@ public record PartitionCounts(
         if (counts == null) {
             throw new InvalidRecordException("product sales state of partition " + partition + " has no counts");
         }
-        counts = java.util.Collections.unmodifiableMap(new TreeMap<>(counts));
+        position = position == null ? SalesChange.Position.NONE : position;
+        counts = Collections.unmodifiableMap(new TreeMap<>(counts));
     }
 
     /** A partition nothing has been counted of yet. */
     public static PartitionCounts empty(int partition) {
-        return new PartitionCounts(partition, -1, Map.of());
+        return new PartitionCounts(partition, -1, null, SalesChange.Position.NONE, Map.of());
     }
 }

@@ -9,15 +9,25 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
+import dev.streametl.pipeline.SalesChange.Position;
+
 /**
- * The running count of orders per product, kept as counts per partition of the counted topic, each with the offset of
- * the last record it includes ({@link PartitionCounts}): state that grows with partitions times products, never with
- * the orders. A product's sales are the sum of its counts over the partitions.
+ * The running count of orders per product, kept as counts per partition of the orders change topic, each with where
+ * its counting stands ({@link PartitionCounts}): state that grows with partitions times products, never with the
+ * orders. A product's sales are the sum of its counts over the partitions.
  * <p>
- * An instance counts the records of the partitions its consumer group gives it ({@link #apply}): a record at or below
- * its partition's offset was counted already (a replay after a crash, a rejoin) and counts nothing. It learns the
- * other partitions' counts from their owners' state records ({@link #restore}), which never take a partition back in
- * time. Plain Java: typed in, typed out, no Camel, no Kafka client.
+ * An instance counts the changes of the partitions its consumer group gives it ({@link #apply}). Nothing per order is
+ * kept, so a change counted already must be recognised by where it comes from:
+ * <ul>
+ * <li>a record at or below its partition's offset: a batch read again after a crash or a rebalance;</li>
+ * <li>a streamed change at or before the partition's position in the log: the capture sending again, after a crash,
+ * what it had sent but not yet saved as sent;</li>
+ * <li>a snapshot's rows: a snapshot is the table as it is, so the first row of a new snapshot (the first one, or one
+ * taken again after an interrupted one) starts the partition's counts over;</li>
+ * <li>a TRUNCATE's deletes, all at the truncate's position: the first one empties the partition's counts.</li>
+ * </ul>
+ * It learns the other partitions' counts from their owners' state records ({@link #restore}), which never take a
+ * partition back in time. Plain Java: typed in, typed out, no Camel, no Kafka client.
  */
 public final class ProductSalesCounts {
 
@@ -34,15 +44,17 @@ public final class ProductSalesCounts {
 
     private static final class Partition {
         long offset = -1;
+        String snapshot;
+        Position position = Position.NONE;
         final Map<String, Long> counts = new HashMap<>();
     }
 
     private final Map<Integer, Partition> partitions = new TreeMap<>();
 
     /**
-     * Counts a batch of changes, in the order of their offsets within each partition. A change at or below the offset its
-     * partition holds is already in the counts: it counts nothing, but its products are among those whose sums are
-     * returned (to be published again).
+     * Counts a batch of changes, in the order of their offsets within each partition. A change counted already counts
+     * nothing, but its products are among those whose sums are returned (to be published again: the crash may have come
+     * after the counts were stored and before their sums were published).
      */
     public synchronized Applied apply(List<Counted> changes) {
         Set<String> touched = new LinkedHashSet<>();
@@ -50,24 +62,40 @@ public final class ProductSalesCounts {
         for (Counted counted : changes) {
             Partition partition = partitions.computeIfAbsent(counted.partition(), p -> new Partition());
             SalesChange change = counted.change();
-            if (change.before() != null) {
-                touched.add(change.before());
-            }
-            if (change.after() != null) {
-                touched.add(change.after());
-            }
+            touch(touched, change.before());
+            touch(touched, change.after());
             if (counted.offset() <= partition.offset) {
-                // counted already: a replay. Its products' sums are published again all the same, in case the crash
-                // came after the counts were stored and before their sums were published
-                continue;
+                continue; // read again
             }
             partition.offset = counted.offset();
             moved.add(counted.partition());
-            if (change.before() != null) {
-                partition.counts.merge(change.before(), -1L, Long::sum);
-            }
-            if (change.after() != null) {
-                partition.counts.merge(change.after(), 1L, Long::sum);
+            switch (change.kind()) {
+                case STREAMED -> {
+                    if (!change.position().isAfter(partition.position)) {
+                        continue; // sent again by the capture
+                    }
+                    partition.position = change.position();
+                    move(partition, change);
+                }
+                case TRUNCATED -> {
+                    if (change.position().isAfter(partition.position)) { // the truncate's first delete here
+                        touched.addAll(partition.counts.keySet());
+                        partition.counts.replaceAll((product, count) -> 0L);
+                        partition.position = change.position();
+                    }
+                }
+                case SNAPSHOT -> {
+                    if (!change.snapshot().equals(partition.snapshot)) { // a new snapshot: the table as it is now
+                        touched.addAll(partition.counts.keySet());
+                        partition.counts.replaceAll((product, count) -> 0L);
+                        partition.snapshot = change.snapshot();
+                        partition.position = Position.NONE; // what streams after it comes after it
+                    }
+                    move(partition, change);
+                }
+                case READ_AGAIN, NONE -> {
+                    // counted already, or nothing to count
+                }
             }
         }
         List<PartitionCounts> states = new ArrayList<>(moved.size());
@@ -75,6 +103,15 @@ public final class ProductSalesCounts {
             states.add(state(partition));
         }
         return new Applied(states, sales(touched));
+    }
+
+    /**
+     * Whether a batch of a partition starting at {@code firstOffset} finds a gap after what this instance holds of it:
+     * another instance counted the records in between (the partition was its own for a while), and its last state record
+     * must be restored before this batch is counted.
+     */
+    public synchronized boolean misses(int partition, long firstOffset) {
+        return firstOffset > offset(partition) + 1;
     }
 
     /**
@@ -92,6 +129,8 @@ public final class ProductSalesCounts {
         partition.counts.clear();
         partition.counts.putAll(stored.counts());
         partition.offset = stored.offset();
+        partition.snapshot = stored.snapshot();
+        partition.position = stored.position();
         for (String product : union(before.keySet(), stored.counts().keySet())) {
             if (!before.getOrDefault(product, 0L).equals(stored.counts().getOrDefault(product, 0L))) {
                 touched.add(product);
@@ -100,10 +139,11 @@ public final class ProductSalesCounts {
         return sales(touched);
     }
 
-    /** The counts of a partition and the offset of the last record they include. */
+    /** The counts of a partition and where their counting stands. */
     public synchronized PartitionCounts state(int partition) {
         Partition held = partitions.get(partition);
-        return held == null ? PartitionCounts.empty(partition) : new PartitionCounts(partition, held.offset, held.counts);
+        return held == null ? PartitionCounts.empty(partition)
+                : new PartitionCounts(partition, held.offset, held.snapshot, held.position, held.counts);
     }
 
     /** The offset of the last record counted of a partition, -1 if none. */
@@ -128,6 +168,21 @@ public final class ProductSalesCounts {
             partition.counts.forEach((product, count) -> all.merge(product, count, Long::sum));
         }
         return all;
+    }
+
+    private static void move(Partition partition, SalesChange change) {
+        if (change.before() != null) {
+            partition.counts.merge(change.before(), -1L, Long::sum);
+        }
+        if (change.after() != null) {
+            partition.counts.merge(change.after(), 1L, Long::sum);
+        }
+    }
+
+    private static void touch(Set<String> touched, String product) {
+        if (product != null) {
+            touched.add(product);
+        }
     }
 
     private List<ProductSales> sales(Set<String> products) {

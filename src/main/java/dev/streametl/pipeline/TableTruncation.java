@@ -44,6 +44,12 @@ public final class TableTruncation {
     public static final Predicate IS_TRUNCATE = exchange -> "t".equals(
             exchange.getMessage().getHeader(DebeziumConstants.HEADER_OPERATION, String.class));
 
+    /**
+     * Header of each of the deletes a TRUNCATE stands for: they all share the truncate's position in the log, so a
+     * reader that counts changes by their position ({@link ProductSalesStage}) must tell them from a change sent again.
+     */
+    public static final String TRUNCATED = "etl.truncated";
+
     private static final Logger LOG = LoggerFactory.getLogger(TableTruncation.class);
     private static final JavaType CHANGE = Json.MAPPER.getTypeFactory()
             .constructParametricType(ChangeEvent.class, Json.MAPPER.getTypeFactory()
@@ -102,6 +108,7 @@ public final class TableTruncation {
         KeyedChange change = message.getBody(KeyedChange.class);
         message.setHeader(KafkaConstants.KEY, change.key());
         message.setHeader(DebeziumConstants.HEADER_OPERATION, "d");
+        message.setHeader(TRUNCATED, "true");
         message.setBody(change.value());
     }
 

@@ -7,6 +7,8 @@ import java.util.Map;
 
 import dev.streametl.App;
 import dev.streametl.pipeline.DeadLetter;
+import dev.streametl.pipeline.Json;
+import dev.streametl.pipeline.PartitionCounts;
 import org.apache.camel.EndpointInject;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -81,8 +83,8 @@ class PoisonRecordsTest {
     MockEndpoint enrichedOrders;
     @EndpointInject("mock:kafka-prospects")
     MockEndpoint prospectsTopic;
-    @EndpointInject("mock:kafka-product-sales")
-    MockEndpoint salesTopic;
+    @EndpointInject("mock:kafka-product-sales-state")
+    MockEndpoint stateTopic;
     @EndpointInject("mock:dead-letters")
     MockEndpoint deadLetters;
 
@@ -119,16 +121,24 @@ class PoisonRecordsTest {
     }
 
     @Test
-    void everyKindOfBadEnrichedOrderIsDeadLetteredAndTheProductSalesGoOn() throws Exception {
-        deadLetters.expectedMessageCount(BAD_ENRICHED_ORDERS.size());
-        salesTopic.expectedMessageCount(1);
+    void everyKindOfBadOrderChangeIsDeadLetteredAndTheProductSalesGoOn() throws Exception {
+        deadLetters.expectedMessageCount(BAD_ORDER_CHANGES.size());
+        stateTopic.expectedMessageCount(1);
 
-        productSales.sendBody(batchOf(BAD_ENRICHED_ORDERS));
+        List<Exchange> batch = new ArrayList<>();
+        int offset = 100;
+        for (String bad : BAD_ORDER_CHANGES.keySet()) {
+            batch.add(record(bad, "postgres.public.orders", offset++));
+            batch.add(record(orderChange("c", offset, 3, "10.00", "PEN-05"), "postgres.public.orders", offset++));
+        }
+        productSales.sendBody(batch);
 
-        MockEndpoint.assertIsSatisfied(deadLetters, salesTopic);
-        assertDeadLetters(BAD_ENRICHED_ORDERS, "enriched_orders", "product-sales");
-        Message count = (Message) salesTopic.getExchanges().get(0).getMessage().getBody(List.class).get(0);
-        assertEquals("{\"product_code\":\"CAP-03\",\"order_count\":" + BAD_ENRICHED_ORDERS.size() + "}", count.getBody());
+        MockEndpoint.assertIsSatisfied(deadLetters, stateTopic);
+        assertDeadLetters(BAD_ORDER_CHANGES, "postgres.public.orders", "product-sales");
+        Message state = (Message) stateTopic.getExchanges().get(0).getMessage().getBody(List.class).get(0);
+        PartitionCounts counts = Json.read(state.getBody(String.class), PartitionCounts.class);
+        assertEquals(Map.of("PEN-05", (long) BAD_ORDER_CHANGES.size()), counts.counts(), "every good change counted");
+        assertEquals(offset - 1, counts.offset(), "the bad ones moved the offset too");
     }
 
     /** Each bad record followed by a good big order of a standard customer, keyed and placed as Kafka would. */
