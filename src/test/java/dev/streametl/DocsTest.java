@@ -17,6 +17,7 @@ import dev.streametl.pipeline.DeadLetter;
 import dev.streametl.pipeline.ElasticsearchBulk;
 import dev.streametl.pipeline.KafkaRecords;
 import dev.streametl.pipeline.KafkaRefusal;
+import dev.streametl.pipeline.TableTruncation;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,7 +38,7 @@ class DocsTest {
      */
     private static final Set<String> NOT_PROPERTIES = Set.of(DeadLetter.ERROR, DeadLetter.SOURCE_TOPIC,
             DeadLetter.SOURCE_PARTITION, DeadLetter.SOURCE_OFFSET, DeadLetter.ROUTE, KafkaRecords.VERSION,
-            KafkaRefusal.ORIGINAL_SIZE, ElasticsearchBulk.INDEX, "etl.dlq", "etl.management.host", "etl.management.port");
+            KafkaRefusal.ORIGINAL_SIZE, ElasticsearchBulk.INDEX, TableTruncation.TRUNCATED, "etl.dlq", "etl.management.host", "etl.management.port");
 
     @Test
     void everyEtlPropertyIsDocumentedInTheConfigurationReference() throws IOException {

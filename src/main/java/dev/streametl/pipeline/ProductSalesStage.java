@@ -68,8 +68,8 @@ public final class ProductSalesStage extends ServiceSupport {
 
     /**
      * Counts a batch of order changes; the body becomes the state records (key: partition, value: its counts as JSON) of
-     * the partitions it moved. A record that cannot be read is set aside for the dead letter endpoint and counts nothing,
-     * but moves its partition's offset like a tombstone. When the batch starts past what this instance holds of a
+     * the partitions it moved. A record that is not an order change counts nothing ({@link #read}), but moves its
+     * partition's offset like a tombstone. When the batch starts past what this instance holds of a
      * partition (another instance counted the records in between), the state topic is first read to its end.
      */
     public void count(Exchange exchange) throws Exception {
@@ -81,8 +81,9 @@ public final class ProductSalesStage extends ServiceSupport {
             int p = partition == null ? 0 : partition;
             long at = offset == null ? counting.offset(p) + 1 + changes.size() : offset; // direct: in tests
             firstOffsets.putIfAbsent(p, at);
-            SalesChange change = record.getBody() == null ? SalesChange.NOTHING // a tombstone
-                    : DeadLetter.processOrReject(exchange, record, () -> SalesChange.of(format.readChange(record, Order.class),
+            ChangeEvent<Order> event = read(record);
+            SalesChange change = event == null ? SalesChange.NOTHING
+                    : DeadLetter.processOrReject(exchange, record, () -> SalesChange.of(event,
                             record.getHeader(TableTruncation.TRUNCATED) != null)).orElse(SalesChange.NOTHING);
             changes.add(new ProductSalesCounts.Counted(p, at, change));
         }
@@ -97,6 +98,23 @@ public final class ProductSalesStage extends ServiceSupport {
             states.add(record);
         }
         exchange.getMessage().setBody(states);
+    }
+
+    /**
+     * The order change of a record; null for a tombstone, and for a record that is not an order change: the order
+     * enrichment, the topic's other reader, sends that one to the dead letter endpoint with its reason (once is enough).
+     * A change read but not countable (an update without its row before) is this stage's own dead letter.
+     */
+    private ChangeEvent<Order> read(Message record) {
+        if (record.getBody() == null) {
+            return null;
+        }
+        try {
+            return RecordFault.guard(() -> format.readChange(record, Order.class));
+        } catch (InvalidRecordException e) {
+            LOG.debug("Not an order change, not counted: {}", e.getMessage());
+            return null;
+        }
     }
 
     /**

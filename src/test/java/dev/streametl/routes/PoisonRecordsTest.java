@@ -121,8 +121,7 @@ class PoisonRecordsTest {
     }
 
     @Test
-    void everyKindOfBadOrderChangeIsDeadLetteredAndTheProductSalesGoOn() throws Exception {
-        deadLetters.expectedMessageCount(BAD_ORDER_CHANGES.size());
+    void everyKindOfBadOrderChangeCountsNothingAndTheProductSalesGoOn() throws Exception {
         stateTopic.expectedMessageCount(1);
 
         List<Exchange> batch = new ArrayList<>();
@@ -133,8 +132,8 @@ class PoisonRecordsTest {
         }
         productSales.sendBody(batch);
 
-        MockEndpoint.assertIsSatisfied(deadLetters, stateTopic);
-        assertDeadLetters(BAD_ORDER_CHANGES, "postgres.public.orders", "product-sales");
+        stateTopic.assertIsSatisfied();
+        assertEquals(0, deadLetters.getReceivedCounter(), "the enrichment, the topic's other reader, dead-letters them");
         Message state = (Message) stateTopic.getExchanges().get(0).getMessage().getBody(List.class).get(0);
         PartitionCounts counts = Json.read(state.getBody(String.class), PartitionCounts.class);
         assertEquals(Map.of("PEN-05", (long) BAD_ORDER_CHANGES.size()), counts.counts(), "every good change counted");
