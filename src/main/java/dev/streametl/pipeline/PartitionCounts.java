@@ -1,6 +1,7 @@
 package dev.streametl.pipeline;
 
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -17,14 +18,16 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * @param offset    the offset of the last record counted (-1: none yet)
  * @param snapshot  the snapshot whose rows the counts hold (null: none)
  * @param position  where the last streamed change counted is in the log
+ * @param atPosition the orders whose changes at that position are counted (the rows of one WAL record share it)
  * @param counts    the orders of each product in that partition (a product whose orders all went stays, at 0)
  */
-@JsonPropertyOrder({ "partition", "offset", "snapshot", "position", "counts" })
+@JsonPropertyOrder({ "partition", "offset", "snapshot", "position", "at_position", "counts" })
 public record PartitionCounts(
         @JsonProperty("partition") int partition,
         @JsonProperty("offset") long offset,
         @JsonProperty("snapshot") String snapshot,
         @JsonProperty("position") SalesChange.Position position,
+        @JsonProperty("at_position") List<String> atPosition,
         @JsonProperty("counts") Map<String, Long> counts) {
 
     public PartitionCounts {
@@ -35,11 +38,12 @@ public record PartitionCounts(
             throw new InvalidRecordException("product sales state of partition " + partition + " has no counts");
         }
         position = position == null ? SalesChange.Position.NONE : position;
+        atPosition = atPosition == null ? List.of() : List.copyOf(atPosition);
         counts = Collections.unmodifiableMap(new TreeMap<>(counts));
     }
 
     /** A partition nothing has been counted of yet. */
     public static PartitionCounts empty(int partition) {
-        return new PartitionCounts(partition, -1, null, SalesChange.Position.NONE, Map.of());
+        return new PartitionCounts(partition, -1, null, SalesChange.Position.NONE, List.of(), Map.of());
     }
 }

@@ -20,8 +20,8 @@ import dev.streametl.pipeline.SalesChange.Position;
  * kept, so a change counted already must be recognised by where it comes from:
  * <ul>
  * <li>a record at or below its partition's offset: a batch read again after a crash or a rebalance;</li>
- * <li>a streamed change at or before the partition's position in the log: the capture sending again, after a crash,
- * what it had sent but not yet saved as sent;</li>
+ * <li>a streamed change before the partition's position in the log, or at it for an order already counted there: the
+ * capture sending again, after a crash, what it had sent but not yet saved as sent;</li>
  * <li>a snapshot's rows: a snapshot is the table as it is, so the first row of a new snapshot (the first one, or one
  * taken again after an interrupted one) starts the partition's counts over;</li>
  * <li>a TRUNCATE's deletes, all at the truncate's position: the first one empties the partition's counts.</li>
@@ -46,6 +46,8 @@ public final class ProductSalesCounts {
         long offset = -1;
         String snapshot;
         Position position = Position.NONE;
+        /** The orders whose changes at {@link #position} are counted: the rows of one WAL record share a position. */
+        final Set<String> atPosition = new LinkedHashSet<>();
         final Map<String, Long> counts = new HashMap<>();
     }
 
@@ -71,10 +73,15 @@ public final class ProductSalesCounts {
             moved.add(counted.partition());
             switch (change.kind()) {
                 case STREAMED -> {
-                    if (!change.position().isAfter(partition.position)) {
+                    int order = change.position().compareTo(partition.position);
+                    if (order < 0 || order == 0 && partition.atPosition.contains(change.order())) {
                         continue; // sent again by the capture
                     }
-                    partition.position = change.position();
+                    if (order > 0) {
+                        partition.position = change.position();
+                        partition.atPosition.clear();
+                    }
+                    partition.atPosition.add(change.order());
                     move(partition, change);
                 }
                 case TRUNCATED -> {
@@ -82,6 +89,7 @@ public final class ProductSalesCounts {
                         touched.addAll(partition.counts.keySet());
                         partition.counts.replaceAll((product, count) -> 0L);
                         partition.position = change.position();
+                        partition.atPosition.clear();
                     }
                 }
                 case SNAPSHOT -> {
@@ -90,6 +98,7 @@ public final class ProductSalesCounts {
                         partition.counts.replaceAll((product, count) -> 0L);
                         partition.snapshot = change.snapshot();
                         partition.position = Position.NONE; // what streams after it comes after it
+                        partition.atPosition.clear();
                     }
                     move(partition, change);
                 }
@@ -131,6 +140,8 @@ public final class ProductSalesCounts {
         partition.offset = stored.offset();
         partition.snapshot = stored.snapshot();
         partition.position = stored.position();
+        partition.atPosition.clear();
+        partition.atPosition.addAll(stored.atPosition());
         for (String product : union(before.keySet(), stored.counts().keySet())) {
             if (!before.getOrDefault(product, 0L).equals(stored.counts().getOrDefault(product, 0L))) {
                 touched.add(product);
@@ -143,7 +154,8 @@ public final class ProductSalesCounts {
     public synchronized PartitionCounts state(int partition) {
         Partition held = partitions.get(partition);
         return held == null ? PartitionCounts.empty(partition)
-                : new PartitionCounts(partition, held.offset, held.snapshot, held.position, held.counts);
+                : new PartitionCounts(partition, held.offset, held.snapshot, held.position, List.copyOf(held.atPosition),
+                        held.counts);
     }
 
     /** The offset of the last record counted of a partition, -1 if none. */

@@ -19,8 +19,10 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param kind     where the change comes from
  * @param snapshot a snapshot's identity (its transaction and position): its rows share one position in the log
  * @param position a streamed change's place in the log, {@link Position#NONE} for a snapshot's row
+ * @param order    the order's id: changes at one position are told apart by it (one WAL record of a {@code COPY} or a
+ *                 multi-row insert holds many rows, so their changes share its position)
  */
-public record SalesChange(String before, String after, Kind kind, String snapshot, Position position) {
+public record SalesChange(String before, String after, Kind kind, String snapshot, Position position, String order) {
 
     /** Where a change comes from. */
     public enum Kind {
@@ -38,9 +40,10 @@ public record SalesChange(String before, String after, Kind kind, String snapsho
 
     /**
      * Where a streamed change is in PostgreSQL's log: Debezium's {@code source.sequence}, the position of the last
-     * transaction committed before the change's own and the change's position. Changes come in increasing sequences
-     * (the LSN alone is not: the changes of two transactions that overlapped come in commit order), and a change the
-     * capture sends again after a crash comes with the same sequence.
+     * transaction committed before the change's own and the change's position. Changes come in sequences that never
+     * decrease (the LSN alone may: the changes of two transactions that overlapped come in commit order), and a change
+     * the capture sends again after a crash comes with the same sequence. Several changes may share one: the rows of one
+     * WAL record (a {@code COPY}, a multi-row insert).
      */
     public record Position(@JsonProperty("last_commit") long lastCommit, @JsonProperty("lsn") long lsn)
             implements Comparable<Position> {
@@ -95,7 +98,7 @@ public record SalesChange(String before, String after, Kind kind, String snapsho
     }
 
     /** Nothing to count: a record that only moves its partition's offset. */
-    public static final SalesChange NOTHING = new SalesChange(null, null, Kind.NONE, null, Position.NONE);
+    public static final SalesChange NOTHING = new SalesChange(null, null, Kind.NONE, null, Position.NONE, null);
 
     /**
      * What a change of the {@code orders} table does to the counts, from the rows before and after it (the table's
@@ -107,19 +110,21 @@ public record SalesChange(String before, String after, Kind kind, String snapsho
      */
     public static SalesChange of(ChangeEvent<Order> change, boolean truncated) {
         Map<String, Object> source = change.source();
+        String order = String.valueOf(change.row().orderId());
         return switch (change.op()) {
-            case "c" -> streamed(null, change.after().productCode(), Position.of(source));
-            case "r" -> isReadAgain(change) ? new SalesChange(null, null, Kind.READ_AGAIN, null, Position.NONE)
-                    : new SalesChange(null, change.after().productCode(), Kind.SNAPSHOT, snapshotOf(source), Position.NONE);
+            case "c" -> streamed(order, null, change.after().productCode(), Position.of(source));
+            case "r" -> isReadAgain(change) ? new SalesChange(null, null, Kind.READ_AGAIN, null, Position.NONE, order)
+                    : new SalesChange(null, change.after().productCode(), Kind.SNAPSHOT, snapshotOf(source), Position.NONE, order);
             case "u" -> {
                 if (change.before() == null) {
                     throw new InvalidRecordException("an update of order " + change.after().orderId()
                             + " without the row before it (is the table's REPLICA IDENTITY FULL?)");
                 }
-                yield streamed(change.before().productCode(), change.after().productCode(), Position.of(source));
+                yield streamed(order, change.before().productCode(), change.after().productCode(), Position.of(source));
             }
-            case "d" -> truncated ? new SalesChange(change.before().productCode(), null, Kind.TRUNCATED, null, Position.of(source))
-                    : streamed(change.before().productCode(), null, Position.of(source));
+            case "d" -> truncated
+                    ? new SalesChange(change.before().productCode(), null, Kind.TRUNCATED, null, Position.of(source), order)
+                    : streamed(order, change.before().productCode(), null, Position.of(source));
             default -> throw new InvalidRecordException("unknown operation '" + change.op() + "'");
         };
     }
@@ -136,9 +141,9 @@ public record SalesChange(String before, String after, Kind kind, String snapsho
         return change.source() != null && "incremental".equals(String.valueOf(change.source().get("snapshot")));
     }
 
-    /** A streamed change at its position: the order leaves {@code before}'s count and joins {@code after}'s. */
-    public static SalesChange streamed(String before, String after, Position position) {
-        return new SalesChange(before, after, Kind.STREAMED, null, position);
+    /** A streamed change of an order at its position: the order leaves {@code before}'s count and joins {@code after}'s. */
+    public static SalesChange streamed(String order, String before, String after, Position position) {
+        return new SalesChange(before, after, Kind.STREAMED, null, position, order);
     }
 
     /** Whether it changes no count by itself. */

@@ -78,10 +78,10 @@ class ProductSalesCountsTest {
 
         // partition 1 is another instance's: its state records, as the state topic brings them
         assertEquals(List.of(new ProductSales("CAP-03", 3), new ProductSales("TEE-01", 1)),
-                counts.restore(new PartitionCounts(1, 40, null, position(0), Map.of("CAP-03", 2L, "TEE-01", 1L))));
-        assertEquals(List.of(), counts.restore(new PartitionCounts(1, 30, null, position(0), Map.of("CAP-03", 9L))), "older: ignored");
+                counts.restore(new PartitionCounts(1, 40, null, position(0), List.of(), Map.of("CAP-03", 2L, "TEE-01", 1L))));
+        assertEquals(List.of(), counts.restore(new PartitionCounts(1, 30, null, position(0), List.of(), Map.of("CAP-03", 9L))), "older: ignored");
         assertEquals(List.of(new ProductSales("TEE-01", 0)),
-                counts.restore(new PartitionCounts(1, 41, null, position(0), Map.of("CAP-03", 2L, "TEE-01", 0L))));
+                counts.restore(new PartitionCounts(1, 41, null, position(0), List.of(), Map.of("CAP-03", 2L, "TEE-01", 0L))));
         // this instance's own record coming back changes nothing
         assertEquals(List.of(), counts.restore(counts.state(0)));
         assertEquals(Map.of("CAP-03", 3L, "TEE-01", 0L), counts.sales());
@@ -95,13 +95,33 @@ class ProductSalesCountsTest {
     void aPartitionsStateIsOneSmallJsonRecordReadBackAsItWasWritten() {
         counts.apply(List.of(at(2, 17, created("CAP-03")), at(2, 18, created("TEE-01"))));
         String json = Json.write(counts.state(2));
-        assertEquals("{\"partition\":2,\"offset\":18,\"snapshot\":null,\"position\":{\"last_commit\":-1,\"lsn\":2},"
+        assertEquals("{\"partition\":2,\"offset\":18,\"snapshot\":null,\"position\":{\"last_commit\":-1,\"lsn\":2},\"at_position\":[\"o2\"],"
                 + "\"counts\":{\"CAP-03\":1,\"TEE-01\":1}}", json);
 
         ProductSalesCounts restarted = new ProductSalesCounts();
         restarted.restore(Json.read(json, PartitionCounts.class));
         assertEquals(counts.sales(), restarted.sales());
         assertEquals(18, restarted.offset(2));
+    }
+
+    @Test
+    void theRowsOfOneWalRecordShareAPositionAndEachCountsOnceEvenSentAgain() {
+        // a COPY: one WAL record, many rows, one position; then the capture sends the same changes again
+        SalesChange.Position copy = position(500);
+        List<ProductSalesCounts.Counted> rows = List.of(at(0, 0, SalesChange.streamed("1", null, "CAP-03", copy)),
+                at(0, 1, SalesChange.streamed("2", null, "CAP-03", copy)),
+                at(0, 2, SalesChange.streamed("3", null, "TEE-01", copy)));
+        counts.apply(rows);
+        counts.apply(List.of(at(0, 3, rows.get(1).change()), at(0, 4, rows.get(2).change()),
+                at(0, 5, SalesChange.streamed("4", null, "TEE-01", position(501)))));
+        assertEquals(Map.of("CAP-03", 2L, "TEE-01", 2L), counts.sales());
+        assertEquals(List.of("4"), counts.state(0).atPosition(), "only the orders at the last position are kept");
+
+        // restored elsewhere, the replay of order 4 is still recognised
+        ProductSalesCounts other = new ProductSalesCounts();
+        other.restore(counts.state(0));
+        other.apply(List.of(at(0, 6, SalesChange.streamed("4", null, "TEE-01", position(501)))));
+        assertEquals(counts.sales(), other.sales());
     }
 
     @Test
@@ -152,9 +172,9 @@ class ProductSalesCountsTest {
         counts.apply(List.of(at(0, 5, moved("CAP-03", "TEE-01"))));
         SalesChange.Position truncate = position(++lsn);
         ProductSalesCounts.Applied truncated = counts.apply(List.of(
-                at(0, 6, new SalesChange("CAP-03", null, SalesChange.Kind.TRUNCATED, null, truncate)),
-                at(0, 7, new SalesChange("MUG-02", null, SalesChange.Kind.TRUNCATED, null, truncate)),
-                at(1, 2, new SalesChange("TEE-01", null, SalesChange.Kind.TRUNCATED, null, truncate))));
+                at(0, 6, new SalesChange("CAP-03", null, SalesChange.Kind.TRUNCATED, null, truncate, "1")),
+                at(0, 7, new SalesChange("MUG-02", null, SalesChange.Kind.TRUNCATED, null, truncate, "2")),
+                at(1, 2, new SalesChange("TEE-01", null, SalesChange.Kind.TRUNCATED, null, truncate, "3"))));
         assertEquals(Map.of("CAP-03", 0L, "TEE-01", 0L, "MUG-02", 0L), counts.sales());
         assertEquals(3, truncated.sales().size(), "every product of the emptied partitions published at 0");
         counts.apply(List.of(at(0, 8, created("CAP-03"))));
@@ -165,7 +185,7 @@ class ProductSalesCountsTest {
     void aBatchPastWhatThisInstanceHoldsOfAPartitionMissesTheRecordsInBetween() {
         assertTrue(counts.misses(0, 5), "nothing held, and the group's offset is 5: counted elsewhere");
         assertFalse(counts.misses(0, 0));
-        counts.restore(new PartitionCounts(0, 4, null, position(4), Map.of("CAP-03", 3L)));
+        counts.restore(new PartitionCounts(0, 4, null, position(4), List.of(), Map.of("CAP-03", 3L)));
         assertFalse(counts.misses(0, 5));
         assertFalse(counts.misses(0, 3), "a batch read again");
     }
@@ -182,7 +202,7 @@ class ProductSalesCountsTest {
     }
 
     private static SalesChange snapshotRow(String productCode, String snapshot) {
-        return new SalesChange(null, productCode, SalesChange.Kind.SNAPSHOT, snapshot, SalesChange.Position.NONE);
+        return new SalesChange(null, productCode, SalesChange.Kind.SNAPSHOT, snapshot, SalesChange.Position.NONE, "o");
     }
 
     private static void assertSales(String before, String after, SalesChange.Kind kind, SalesChange change) {
@@ -195,15 +215,15 @@ class ProductSalesCountsTest {
 
     /** A new order of a product, streamed at the next position. */
     private SalesChange created(String productCode) {
-        return SalesChange.streamed(null, productCode, position(++lsn));
+        return SalesChange.streamed("o" + (lsn + 1), null, productCode, position(++lsn));
     }
 
     private SalesChange deleted(String productCode) {
-        return SalesChange.streamed(productCode, null, position(++lsn));
+        return SalesChange.streamed("o" + (lsn + 1), productCode, null, position(++lsn));
     }
 
     private SalesChange moved(String from, String to) {
-        return SalesChange.streamed(from, to, position(++lsn));
+        return SalesChange.streamed("o" + (lsn + 1), from, to, position(++lsn));
     }
 
     private static SalesChange.Position position(long lsn) {
