@@ -84,11 +84,11 @@ class ChaosTest {
                 .untilAsserted(() -> RealServices.assertSameOrders(expected, real.documents("enriched_orders")));
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
                 .untilAsserted(() -> RealServices.assertSameOrders(expected, real.latest("enriched_orders")));
-        Map<String, Long> sales = salesInSql();
+        Map<String, Long> sales = real.salesInSql();
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
-                .untilAsserted(() -> assertEquals(sales, counts(real.documents("product_sales"))));
+                .untilAsserted(() -> assertEquals(sales, RealServices.counts(real.documents("product_sales"))));
         await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
-                .untilAsserted(() -> assertEquals(sales, counts(real.latest("product_sales"))));
+                .untilAsserted(() -> assertEquals(sales, RealServices.counts(real.latest("product_sales"))));
         LOG.info("{} order changes under {} kills: Elasticsearch, enriched_orders and product_sales match SQL",
                 changes.get(), KILLS);
     }
@@ -141,28 +141,6 @@ class ChaosTest {
         }
     }
 
-    private Map<String, Long> salesInSql() throws Exception {
-        Map<String, Long> sales = new TreeMap<>();
-        try (Connection db = DriverManager.getConnection(real.jdbcUrl, "postgres", "postgres");
-             Statement sql = db.createStatement();
-             ResultSet rows = sql.executeQuery("SELECT product_code, count(*) FROM orders GROUP BY product_code")) {
-            while (rows.next()) {
-                sales.put(rows.getString(1), rows.getLong(2));
-            }
-        }
-        return sales;
-    }
-
-    /** Product sales by code, the products whose count fell to 0 left out (SQL has no row for them). */
-    private static Map<String, Long> counts(Map<String, JsonNode> documents) {
-        Map<String, Long> counts = new TreeMap<>();
-        documents.forEach((code, document) -> {
-            if (document.get("order_count").asLong() != 0) {
-                counts.put(code, document.get("order_count").asLong());
-            }
-        });
-        return counts;
-    }
 
     @AfterEach
     void stop() throws InterruptedException {

@@ -196,6 +196,30 @@ final class RealServices implements AutoCloseable {
         }
     }
 
+    /** SQL's count of orders per product: what product_sales must say. */
+    Map<String, Long> salesInSql() throws Exception {
+        Map<String, Long> sales = new TreeMap<>();
+        try (Connection db = DriverManager.getConnection(jdbcUrl, "postgres", "postgres");
+             Statement sql = db.createStatement();
+             ResultSet rows = sql.executeQuery("SELECT product_code, count(*) FROM orders GROUP BY product_code")) {
+            while (rows.next()) {
+                sales.put(rows.getString(1), rows.getLong(2));
+            }
+        }
+        return sales;
+    }
+
+    /** Product sales by code, the products whose count fell to 0 left out (SQL has no row for them). */
+    static Map<String, Long> counts(Map<String, JsonNode> documents) {
+        Map<String, Long> counts = new TreeMap<>();
+        documents.forEach((code, document) -> {
+            if (document.get("order_count").asLong() != 0) {
+                counts.put(code, document.get("order_count").asLong());
+            }
+        });
+        return counts;
+    }
+
     /** The enriched orders as PostgreSQL itself joins them, by order id. */
     Map<String, JsonNode> sqlJoin() throws Exception {
         return sqlJoinAt(jdbcUrl);

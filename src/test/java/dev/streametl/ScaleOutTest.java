@@ -74,6 +74,14 @@ class ScaleOutTest {
         RealServices.awaitSettled(expected, () -> real.latest("enriched_orders", Duration.ofSeconds(30)),
                 Duration.ofSeconds(30));
         assertTrue(first.isAlive() && second.isAlive(), "both instances ran to the end");
+        // product sales, counted by both instances (their group shares the partitions), are SQL's counts
+        assertEquals(2, real.consumerGroup("etl-product-sales").orElseThrow().members().stream()
+                .filter(member -> !member.assignment().topicPartitions().isEmpty()).count(), "both instances count");
+        Map<String, Long> sales = real.salesInSql();
+        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+                .untilAsserted(() -> assertEquals(sales, RealServices.counts(real.documents("product_sales"))));
+        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+                .untilAsserted(() -> assertEquals(sales, RealServices.counts(real.latest("product_sales"))));
 
         double enrichedByFirst = enriched(firstPort);
         double enrichedBySecond = enriched(secondPort);
