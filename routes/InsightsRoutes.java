@@ -12,6 +12,7 @@ import dev.streametl.pipeline.KafkaSecurity;
 import dev.streametl.pipeline.ProductSalesStage;
 import dev.streametl.pipeline.RecordFormat;
 import org.apache.camel.builder.AggregationStrategies;
+import org.apache.camel.component.kafka.KafkaEndpoint;
 
 /**
  * Stage 5, insights: the two live questions of the reference lab.
@@ -32,10 +33,9 @@ public class InsightsRoutes extends PipelineRoutes {
         String productSalesTopic = topic("etl.kafka.topic.product-sales");
         HighValueProspect highValue = new HighValueProspect(new BigDecimal(setting("etl.insights.high-value-price")),
                 format, prospectsTopic);
-        boolean stateOnKafka = setting("etl.product-sales.state-source").startsWith("kafka:");
+        boolean stateOnKafka = getContext().getEndpoint(setting("etl.product-sales.state-source")) instanceof KafkaEndpoint;
         ProductSalesStage productSales = new ProductSalesStage(format, topic("etl.kafka.topic.product-sales-state"),
                 stateOnKafka ? () -> KafkaSecurity.clientConfig(getContext()) : null, Duration.ofSeconds(60));
-        getContext().addService(productSales);
 
         from("{{etl.prospects.source}}")
                 .routeId("high-value-prospects")

@@ -3,20 +3,13 @@ package dev.streametl.pipeline;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.StartupListener;
 import org.apache.camel.component.kafka.KafkaConstants;
-import org.apache.camel.component.kafka.KafkaConfiguration;
 import org.apache.camel.component.kafka.KafkaEndpoint;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,7 +56,7 @@ public final class CustomerTableCatchUp implements StartupListener {
         Endpoint source = context.getEndpoint(customerSourceUri);
         Map<Integer, Long> last = Map.of();
         if (source instanceof KafkaEndpoint kafka) {
-            last = lastOffsets(kafka.getConfiguration(), kafka.getConfiguration().getTopic());
+            last = KafkaTopics.lastOffsets(KafkaSecurity.clientConfig(kafka.getConfiguration()), kafka.getConfiguration().getTopic());
             LOG.info("Order enrichment waits until the customer table has read {} up to offsets {}",
                     kafka.getConfiguration().getTopic(), last);
         }
@@ -116,26 +109,5 @@ public final class CustomerTableCatchUp implements StartupListener {
         }, "start-gated-routes");
         starter.setDaemon(true);
         starter.start();
-    }
-
-    /** The offset of the last record of each non-empty partition of the topic. */
-    private static Map<Integer, Long> lastOffsets(KafkaConfiguration kafka, String topic) throws Exception {
-        try (Admin admin = KafkaTopics.admin(KafkaSecurity.clientConfig(kafka))) {
-            List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames()
-                    .get(60, TimeUnit.SECONDS).get(topic).partitions().stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            Map<TopicPartition, ListOffsetsResultInfo> earliest = admin.listOffsets(partitions.stream()
-                    .collect(Collectors.toMap(p -> p, p -> OffsetSpec.earliest()))).all().get(60, TimeUnit.SECONDS);
-            Map<TopicPartition, ListOffsetsResultInfo> latest = admin.listOffsets(partitions.stream()
-                    .collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest()))).all().get(60, TimeUnit.SECONDS);
-            Map<Integer, Long> last = new HashMap<>();
-            for (TopicPartition partition : partitions) {
-                long end = latest.get(partition).offset();
-                if (end > earliest.get(partition).offset()) {
-                    last.put(partition.partition(), end - 1);
-                }
-            }
-            return last;
-        }
     }
 }

@@ -97,15 +97,13 @@ public final class ElasticsearchBulk {
      */
     public static void ofProductSales(Exchange exchange) {
         List<?> sales = exchange.getMessage().getBody(List.class);
-        Long version = exchange.getProperty(ProductSalesStage.VERSION, Long.class);
+        long version = exchange.getProperty(ProductSalesStage.VERSION, Long.class);
         List<Write> writes = new ArrayList<>(sales.size());
         for (Object each : sales) {
             ProductSales productSales = (ProductSales) each;
-            writes.add(new Write(productSales.productCode(), () -> {
-                IndexOperation.Builder<ProductSales> index = new IndexOperation.Builder<ProductSales>()
-                        .id(productSales.productCode()).document(productSales);
-                return version == null ? index : index.version(version).versionType(VersionType.ExternalGte);
-            }, productSales));
+            writes.add(new Write(productSales.productCode(), () -> new IndexOperation.Builder<ProductSales>()
+                    .id(productSales.productCode()).document(productSales)
+                    .version(version).versionType(VersionType.ExternalGte), productSales));
         }
         exchange.setProperty(PROPERTY, new ElasticsearchBulk(writes));
     }

@@ -66,14 +66,12 @@ public final class KafkaRecords {
     /** The same, in {@code format}, for {@code topic}. */
     public static List<Message> ofProductSales(Exchange exchange, RecordFormat format, String topic) {
         List<?> sales = exchange.getMessage().getBody(List.class);
-        Long version = exchange.getProperty(ProductSalesStage.VERSION, Long.class); // the counts' state offset
+        String version = String.valueOf(exchange.getProperty(ProductSalesStage.VERSION, Long.class)); // the counts' state offset
         List<Message> records = new ArrayList<>(sales.size());
         for (Object each : sales) {
             ProductSales productSales = (ProductSales) each;
             Message record = record(exchange, format.key(topic, productSales.productCode()), format.productSales(topic, productSales));
-            if (version != null) {
-                record.setHeader(VERSION, String.valueOf(version));
-            }
+            record.setHeader(VERSION, version);
             records.add(record);
         }
         return records;

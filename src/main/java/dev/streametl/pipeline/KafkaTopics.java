@@ -10,11 +10,15 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -113,6 +117,30 @@ public final class KafkaTopics {
         } catch (java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("Kafka at " + bootstrapServers + " did not answer within 60 s (while creating"
                     + " the topics)", e);
+        }
+    }
+
+    /**
+     * The offset of the last record of each non-empty partition of a topic, now (a start-up's catch-up gate, a reader
+     * waiting for what another instance wrote). Opens an admin client for the call: for what happens rarely.
+     */
+    public static Map<Integer, Long> lastOffsets(Properties clientConfig, String topic) throws Exception {
+        try (Admin admin = admin(clientConfig)) {
+            List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames()
+                    .get(60, TimeUnit.SECONDS).get(topic).partitions().stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            Map<TopicPartition, ListOffsetsResultInfo> earliest = admin.listOffsets(partitions.stream()
+                    .collect(Collectors.toMap(p -> p, p -> OffsetSpec.earliest()))).all().get(60, TimeUnit.SECONDS);
+            Map<TopicPartition, ListOffsetsResultInfo> latest = admin.listOffsets(partitions.stream()
+                    .collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest()))).all().get(60, TimeUnit.SECONDS);
+            Map<Integer, Long> last = new HashMap<>();
+            for (TopicPartition partition : partitions) {
+                long end = latest.get(partition).offset();
+                if (end > earliest.get(partition).offset()) {
+                    last.put(partition.partition(), end - 1);
+                }
+            }
+            return last;
         }
     }
 

@@ -11,8 +11,9 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 /**
  * The product sales of the orders of one partition of the orders change topic, and where their counting stands: one
  * record of the product sales state topic (compacted, keyed by partition). A restart resumes from it instead of reading
- * the topic's history again, and a change counted already (at or below {@link #offset}, or streamed at or before
- * {@link #position}) counts nothing. Its size grows with the products, never with the orders.
+ * the topic's history again, and a change counted already (at or below {@link #offset}, streamed before
+ * {@link #position}, or at it for an order of {@link #atPosition}) counts nothing. Its size grows with the products,
+ * never with the orders.
  *
  * @param partition the partition of the orders change topic
  * @param offset    the offset of the last record counted (-1: none yet)

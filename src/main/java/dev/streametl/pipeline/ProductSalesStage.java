@@ -2,21 +2,18 @@ package dev.streametl.pipeline;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.support.DefaultMessage;
-import org.apache.camel.support.service.ServiceSupport;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * those it publishes, made from the state topic alone. So every instance publishes, for a given state offset, the same
  * sums, and Elasticsearch (external versions) keeps the newest.
  */
-public final class ProductSalesStage extends ServiceSupport {
+public final class ProductSalesStage {
 
     /** Exchange property of a batch of sums to publish: the offset of the last state record they include. */
     public static final String VERSION = "etlProductSalesVersion";
@@ -49,7 +46,6 @@ public final class ProductSalesStage extends ServiceSupport {
     private final ProductSalesCounts published = new ProductSalesCounts();
     /** The offset after the last state record restored: how far this instance has read the state topic. */
     private long stateRead;
-    private Admin admin;
 
     /**
      * @param format      how the change records are written
@@ -75,12 +71,15 @@ public final class ProductSalesStage extends ServiceSupport {
     public void count(Exchange exchange) throws Exception {
         List<ProductSalesCounts.Counted> changes = new ArrayList<>();
         Map<Integer, Long> firstOffsets = new LinkedHashMap<>();
+        Map<Integer, Long> lastOffsets = new HashMap<>();
         for (Message record : KafkaBatch.records(exchange)) {
             Integer partition = record.getHeader(KafkaConstants.PARTITION, Integer.class);
             Long offset = record.getHeader(KafkaConstants.OFFSET, Long.class);
             int p = partition == null ? 0 : partition;
-            long at = offset == null ? counting.offset(p) + 1 + changes.size() : offset; // direct: in tests
+            // a record without Kafka's headers (direct: in tests) comes next in its partition
+            long at = offset != null ? offset : lastOffsets.getOrDefault(p, counting.offset(p)) + 1;
             firstOffsets.putIfAbsent(p, at);
+            lastOffsets.put(p, at);
             ChangeEvent<Order> event = read(record);
             SalesChange change = event == null ? SalesChange.NOTHING
                     : DeadLetter.processOrReject(exchange, record, () -> SalesChange.of(event,
@@ -157,9 +156,7 @@ public final class ProductSalesStage extends ServiceSupport {
         if (kafkaClient == null) {
             return;
         }
-        TopicPartition partition = new TopicPartition(stateTopic, 0);
-        long end = admin().listOffsets(Map.of(partition, OffsetSpec.latest())).partitionResult(partition)
-                .get(timeout.toMillis(), TimeUnit.MILLISECONDS).offset();
+        long end = KafkaTopics.lastOffsets(kafkaClient.get(), stateTopic).getOrDefault(0, -1L) + 1;
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (this) {
             while (stateRead < end) {
@@ -172,20 +169,5 @@ public final class ProductSalesStage extends ServiceSupport {
             }
         }
         LOG.debug("Product sales state read to its end ({}) before counting a partition last counted elsewhere", end);
-    }
-
-    private synchronized Admin admin() {
-        if (admin == null) {
-            admin = KafkaTopics.admin(kafkaClient.get());
-        }
-        return admin;
-    }
-
-    @Override
-    protected synchronized void doStop() {
-        if (admin != null) {
-            admin.close(Duration.ofSeconds(5));
-            admin = null;
-        }
     }
 }
