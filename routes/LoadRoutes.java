@@ -5,7 +5,6 @@ import dev.streametl.pipeline.ElasticsearchBulk;
 import dev.streametl.pipeline.KafkaRecords;
 import dev.streametl.pipeline.RecordFormat;
 import org.apache.camel.builder.AggregationStrategies;
-import org.apache.camel.model.RouteDefinition;
 
 /**
  * Stage 4, load: a batch of enriched order changes to Elasticsearch (one bulk request, document id = order id, every
@@ -25,11 +24,9 @@ public class LoadRoutes extends PipelineRoutes {
                     .to("direct:index-enriched-orders", "direct:publish-enriched-orders")
                 .end();
 
-        RouteDefinition index = from("direct:index-enriched-orders")
-                .routeId("index-enriched-orders")
-                .process(ElasticsearchBulk::ofEnrichedOrders);
-        writeInBulk(index, "{{etl.load.elasticsearch}}");
-        index.process(metrics::indexed); // what ES took, and the end-to-end lag of the batch
+        // what ES took, and the end-to-end lag of the batch, counted once it is written
+        writeInBulk("index-enriched-orders", "direct:index-enriched-orders", ElasticsearchBulk::ofEnrichedOrders,
+                "{{etl.load.elasticsearch}}", metrics::indexed);
 
         from("direct:publish-enriched-orders")
                 .routeId("publish-enriched-orders")

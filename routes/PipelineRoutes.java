@@ -1,10 +1,9 @@
 package dev.streametl.routes;
 
 import dev.streametl.observe.PipelineMetrics;
-import dev.streametl.pipeline.BatchFence;
 import dev.streametl.pipeline.ElasticsearchBulk;
 import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.model.ProcessorDefinition;
+import org.apache.camel.Processor;
 
 /**
  * What the routes of every stage share: the pipeline's meters, the bulk write to Elasticsearch, and settings read as
@@ -30,30 +29,19 @@ public abstract class PipelineRoutes extends RouteBuilder {
     }
 
     /**
-     * Appends a bulk write to the given endpoint, followed to the end (see {@link ElasticsearchBulk}): the items ES
-     * cannot take now are sent again with backoff until written, the items it rejects go to the dead letter endpoint
-     * with its reason. The bulk must have been started ({@code ElasticsearchBulk.ofEnrichedOrders} for instance).
+     * A route from the template {@code ElasticsearchRoutes#BULK_WRITE}: a batch from {@code source} written to the
+     * {@code elasticsearch} endpoint in bulks, followed to the end (see {@link ElasticsearchBulk}). {@code documents}
+     * starts the bulk from the batch ({@code ElasticsearchBulk::ofEnrichedOrders} for instance), {@code written} takes
+     * the batch once Elasticsearch has every document or has refused it for good.
      */
-    protected void writeInBulk(ProcessorDefinition<?> route, String endpoint) {
-        route.loopDoWhile(e -> ElasticsearchBulk.hasPending(e) && BatchFence.holds(e))
-                    .filter(ElasticsearchBulk::isRetry)
-                        .process(metrics::retried)
-                    .end()
-                    .delay(method(ElasticsearchBulk.class, "backoffMillis")).syncDelayed().end()
-                    .setBody(method(ElasticsearchBulk.class, "operations"))
-                    .doTry()
-                        .process(metrics::bulkStarted)
-                        .to(endpoint)
-                        .process(metrics::bulkAnswered)
-                        .process(ElasticsearchBulk::checkItems)
-                    .doCatch(Exception.class) // not the error handler's retry: each attempt needs operations anew
-                        .process(metrics::bulkFailed)
-                        .process(ElasticsearchBulk::attemptFailed)
-                    .end()
-                .end()
-                .split(method(ElasticsearchBulk.class, "rejected"))
-                    .to(DEAD_LETTER)
-                .end();
+    protected void writeInBulk(String routeId, String source, Processor documents, String elasticsearch, Processor written) {
+        templatedRoute(ElasticsearchRoutes.BULK_WRITE)
+                .routeId(routeId)
+                .parameter("source", source)
+                .parameter("elasticsearch", elasticsearch)
+                .bean("documents", Processor.class, context -> documents)
+                .bean("written", Processor.class, context -> written);
+        metrics.watchStage(getContext(), routeId); // a templated route is not among this builder's routes
     }
 
     /** A setting a route needs as a value when it is built (a threshold, a wait), not as an endpoint. */

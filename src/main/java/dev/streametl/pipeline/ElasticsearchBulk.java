@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * <p>
  * A sink that answers without per-item results (a stage swapped for mock: or another endpoint) is taken as having
  * written every item. The bulk travels with the exchange (property {@value #PROPERTY}) between the steps of the loop
- * that {@code PipelineRoutes.writeInBulk} (the routes) builds.
+ * of the route template {@code ElasticsearchRoutes} (the routes).
  */
 public final class ElasticsearchBulk {
 
