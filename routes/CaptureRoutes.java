@@ -31,7 +31,7 @@ public class CaptureRoutes extends PipelineRoutes {
     protected void routes() {
         CapturePublications publications = CapturePublications.open(
                 setting("camel.component.debezium-postgres.offset-storage-file-name"));
-        RecordFormat format = RecordFormat.of(getContext());
+        RecordFormat format = bean(PipelineBeans.FORMAT, RecordFormat.class);
         ChangeEventMapper changes = new ChangeEventMapper(
                 setting("camel.component.debezium-postgres.signal-data-collection"), format);
         TableTruncation truncation = new TableTruncation(publications,

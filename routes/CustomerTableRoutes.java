@@ -34,8 +34,8 @@ public class CustomerTableRoutes extends PipelineRoutes {
 
     @Override
     protected void routes() throws Exception {
-        RecordFormat format = RecordFormat.of(getContext());
-        CustomerUpdates updates = CustomerUpdates.of(getContext());
+        RecordFormat format = bean(PipelineBeans.FORMAT, RecordFormat.class);
+        CustomerUpdates updates = bean(PipelineBeans.CUSTOMER_UPDATES, CustomerUpdates.class);
         CustomerBacklog backlog = new CustomerBacklog(updates, format);
         AppliedOffsets tableOffsets = new AppliedOffsets("Customer table");
         AppliedOffsets unmatchedOffsets = new AppliedOffsets("Unmatched orders");

@@ -24,7 +24,7 @@ public class ErrorHandling extends RouteConfigurationBuilder {
 
     @Override
     public void configuration() {
-        PipelineMetrics metrics = PipelineMetrics.of(getContext());
+        PipelineMetrics metrics = PipelineBeans.of(getContext(), PipelineBeans.METRICS, PipelineMetrics.class);
         RouteConfigurationDefinition every = routeConfiguration();
         every.errorHandler(defaultErrorHandler()
                         .maximumRedeliveries(-1)

@@ -28,7 +28,7 @@ public class InsightsRoutes extends PipelineRoutes {
 
     @Override
     protected void routes() throws Exception {
-        RecordFormat format = RecordFormat.of(getContext());
+        RecordFormat format = bean(PipelineBeans.FORMAT, RecordFormat.class);
         String prospectsTopic = topic("etl.kafka.topic.prospects");
         String productSalesTopic = topic("etl.kafka.topic.product-sales");
         HighValueProspect highValue = new HighValueProspect(new BigDecimal(setting("etl.insights.high-value-price")),

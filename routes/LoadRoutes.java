@@ -15,7 +15,7 @@ public class LoadRoutes extends PipelineRoutes {
 
     @Override
     protected void routes() {
-        RecordFormat format = RecordFormat.of(getContext());
+        RecordFormat format = bean(PipelineBeans.FORMAT, RecordFormat.class);
         String enrichedOrdersTopic = topic("etl.kafka.topic.enriched-orders");
         from("direct:load-enriched-orders")
                 .routeId("load-enriched-orders")

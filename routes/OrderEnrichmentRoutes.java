@@ -9,7 +9,6 @@ import dev.streametl.pipeline.KafkaRecords;
 import dev.streametl.pipeline.Order;
 import dev.streametl.pipeline.RecordFormat;
 import org.apache.camel.Exchange;
-import org.apache.camel.component.caffeine.CaffeineConstants;
 import org.apache.camel.component.kafka.KafkaConstants;
 
 /**
@@ -24,8 +23,8 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
     @Override
     protected void routes() {
         long customerWaitMillis = Long.parseLong(setting("etl.enrich.customer-wait-ms"));
-        CustomerUpdates updates = CustomerUpdates.of(getContext());
-        RecordFormat format = RecordFormat.of(getContext());
+        CustomerUpdates updates = bean(PipelineBeans.CUSTOMER_UPDATES, CustomerUpdates.class);
+        RecordFormat format = bean(PipelineBeans.FORMAT, RecordFormat.class);
         String unmatchedTopic = topic("etl.kafka.topic.unmatched");
 
         from("{{etl.orders.source}}")
@@ -40,7 +39,7 @@ public class OrderEnrichmentRoutes extends PipelineRoutes {
         // the content enricher, once per batch: its orders read, their customers looked up at once, joined in plain Java
         from("direct:enrich-order")
                 .routeId("enrich-order")
-                .process(EnrichedOrderBatch::read)
+                .process(e -> EnrichedOrderBatch.read(e, format))
                 // the customer may simply not have arrived yet (the customers topic is read by another consumer, and a
                 // customer row can be committed after the order that names it): the batch looks again for a while
                 .loopDoWhile(e -> EnrichedOrderBatch.batch(e).waitsForCustomers(customerWaitMillis, System.currentTimeMillis()))

@@ -23,7 +23,7 @@ public abstract class PipelineRoutes extends RouteBuilder {
 
     @Override
     public final void configure() throws Exception {
-        metrics = PipelineMetrics.of(getContext());
+        metrics = bean(PipelineBeans.METRICS, PipelineMetrics.class);
         routes();
         getRouteCollection().getRoutes().forEach(route -> metrics.watchStage(getContext(), route.getRouteId()));
     }
@@ -42,6 +42,11 @@ public abstract class PipelineRoutes extends RouteBuilder {
                 .bean("documents", Processor.class, context -> documents)
                 .bean("written", Processor.class, context -> written);
         metrics.watchStage(getContext(), routeId); // a templated route is not among this builder's routes
+    }
+
+    /** A bean the stages share ({@link PipelineBeans}). */
+    protected <T> T bean(String name, Class<T> type) {
+        return PipelineBeans.of(getContext(), name, type);
     }
 
     /** A setting a route needs as a value when it is built (a threshold, a wait), not as an endpoint. */

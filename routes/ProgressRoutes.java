@@ -11,7 +11,7 @@ public class ProgressRoutes extends PipelineRoutes {
 
     @Override
     protected void routes() {
-        PipelineProgress progress = PipelineProgress.of(getContext());
+        PipelineProgress progress = bean(PipelineBeans.PROGRESS, PipelineProgress.class);
 
         from("{{etl.progress.source}}")
                 .routeId("report-progress")

@@ -35,7 +35,7 @@ public class SetupRoutes extends PipelineRoutes {
         List<String> templates = Arrays.stream(setting("etl.elasticsearch.index-templates").split(","))
                 .map(String::trim).filter(name -> !name.isEmpty() && !name.equals("none")).toList();
         if (!templates.isEmpty()) {
-            IndexTemplates.install(ElasticsearchConnection.of(getContext()), templates);
+            IndexTemplates.install(bean(PipelineBeans.ELASTICSEARCH, ElasticsearchConnection.class), templates);
         }
     }
 }

@@ -85,7 +85,7 @@ class HawtioTest {
         long enriched = RealServices.awaitStable(() -> completed(pipeline, "enrich-order"), Duration.ofSeconds(60));
         // enrich-order is the content enricher of a batch: it ran at least once, and joined each of the 50 orders
         assertTrue(enriched >= 1, "enrich-order completed its batches: " + enriched);
-        long orders = PipelineMetrics.of(pipeline.getCamelContext()).enriched();
+        long orders = pipeline.getCamelContext().getRegistry().findSingleByType(PipelineMetrics.class).enriched();
         assertTrue(orders >= 50, "each of the 50 sample orders went through enrich-order: " + orders);
         await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
                 .until(() -> status("http://localhost:" + hawtioPort + "/hawtio/") == 200);

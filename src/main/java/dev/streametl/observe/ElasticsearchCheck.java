@@ -17,10 +17,10 @@ public final class ElasticsearchCheck extends ServiceCheck {
 
     private static final Pattern STATUS = Pattern.compile("\"status\"\\s*:\\s*\"(\\w+)\"");
 
-    /** The connection to check; null: the pipeline's own, found in the Camel context at the first check. */
+    /** The connection to check; null: the pipeline's own, found in the Camel context at each check. */
     private final ElasticsearchConnection given;
 
-    /** A check of the pipeline's Elasticsearch connection ({@link ElasticsearchConnection#of}). */
+    /** A check of the pipeline's Elasticsearch connection (the one of its Camel context). */
     public ElasticsearchCheck(Duration timeout) {
         this(null, timeout);
     }
@@ -32,7 +32,8 @@ public final class ElasticsearchCheck extends ServiceCheck {
 
     @Override
     protected String probe(HealthCheckResultBuilder builder) throws Exception {
-        ElasticsearchConnection elasticsearch = given != null ? given : ElasticsearchConnection.of(getCamelContext());
+        ElasticsearchConnection elasticsearch = given != null ? given
+                : getCamelContext().getRegistry().findSingleByType(ElasticsearchConnection.class);
         builder.detail("url", elasticsearch.url().toString());
         ElasticsearchConnection.Answer answer;
         try {

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import dev.streametl.pipeline.DeadLetter;
 import dev.streametl.pipeline.ElasticsearchBulk;
@@ -15,12 +16,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.debezium.DebeziumConstants;
-import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.support.ExchangeHelper;
 
 /**
@@ -57,7 +55,6 @@ public final class PipelineMetrics {
     private static final String BULK_STARTED = "etlBulkStartedNanos";
     private static final Duration[] LAG_BUCKETS = seconds(0.25, 0.5, 1, 2, 5, 10, 30, 60, 300);
     private static final Duration[] BULK_BUCKETS = seconds(0.01, 0.05, 0.1, 0.25, 0.5, 1, 5);
-    private static final String REGISTRY_NAME = "etlPipelineMetrics";
 
     private final MeterRegistry registry;
     private final Counter enriched;
@@ -72,7 +69,7 @@ public final class PipelineMetrics {
     private volatile boolean snapshotEnded;
     private volatile long lastIndexedMillis = -1;
 
-    PipelineMetrics(MeterRegistry registry) {
+    public PipelineMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.enriched = Counter.builder(ENRICHED).description("Orders joined with their customer").register(registry);
         this.unmatched = Counter.builder(UNMATCHED).description("Orders whose customer never came (sent to the unmatched endpoint)")
@@ -84,25 +81,6 @@ public final class PipelineMetrics {
                 .serviceLevelObjectives(LAG_BUCKETS).register(registry);
         Gauge.builder(LAG_LATEST, latestLagMillis, millis -> Math.max(0, millis.get()) / 1000.0).baseUnit("seconds")
                 .description("End-to-end lag of the last order change indexed").register(registry);
-    }
-
-    /**
-     * The one instance of the pipeline. Its meters go into the registry camel-main's metrics serve: that registry is
-     * looked up by name and, if camel-main has not made it yet, made here with that name, so camel-main takes it.
-     */
-    public static synchronized PipelineMetrics of(CamelContext context) {
-        PipelineMetrics metrics = context.getRegistry().lookupByNameAndType(REGISTRY_NAME, PipelineMetrics.class);
-        if (metrics == null) {
-            MeterRegistry registry = context.getRegistry().lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME,
-                    MeterRegistry.class);
-            if (registry == null) {
-                registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-                context.getRegistry().bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
-            }
-            metrics = new PipelineMetrics(registry);
-            context.getRegistry().bind(REGISTRY_NAME, metrics);
-        }
-        return metrics;
     }
 
     public MeterRegistry registry() {
@@ -171,8 +149,13 @@ public final class PipelineMetrics {
      * The WAL PostgreSQL keeps for the capture's replication slot, read from it at each scrape (NaN while it cannot
      * be read): it grows while Debezium does not confirm what it has read, and would fill the disk.
      */
-    public void watchRetainedWal(PostgresCheck postgres) {
-        Gauge.builder(RETAINED_WAL, postgres, PostgresCheck::retainedWalBytes).baseUnit("bytes")
+    public void watchRetainedWal(Supplier<PostgresCheck> postgres) {
+        Gauge.builder(RETAINED_WAL, postgres, found -> {
+                    PostgresCheck check = found.get();
+                    return check == null ? Double.NaN : check.retainedWalBytes();
+                })
+                .strongReference(true) // the supplier is held by nothing else
+                .baseUnit("bytes")
                 .description("WAL retained by the capture's replication slot (from its restart_lsn to the current position)")
                 .register(registry);
     }

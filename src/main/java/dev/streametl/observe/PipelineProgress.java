@@ -37,9 +37,9 @@ public final class PipelineProgress {
         this.estimate = estimate;
     }
 
-    /** The progress of the pipeline of this Camel context, its estimate read from the configured source database. */
-    public static PipelineProgress of(CamelContext context) {
-        return new PipelineProgress(PipelineMetrics.of(context), SnapshotEstimate.of(context));
+    /** The progress of the pipeline these meters count, its estimate read from the configured source database. */
+    public static PipelineProgress of(PipelineMetrics metrics, CamelContext context) {
+        return new PipelineProgress(metrics, SnapshotEstimate.of(context));
     }
 
     public void report(Exchange exchange) {

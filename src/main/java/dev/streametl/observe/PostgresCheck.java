@@ -154,6 +154,10 @@ public final class PostgresCheck extends ServiceCheck {
     }
 
     private boolean isSnapshotting() {
-        return getCamelContext() != null && PipelineMetrics.of(getCamelContext()).isSnapshotting();
+        if (getCamelContext() == null) {
+            return false;
+        }
+        PipelineMetrics metrics = getCamelContext().getRegistry().findSingleByType(PipelineMetrics.class);
+        return metrics != null && metrics.isSnapshotting();
     }
 }

@@ -3,8 +3,6 @@ package dev.streametl.observe;
 import java.time.Duration;
 
 import org.apache.camel.BindToRegistry;
-import org.apache.camel.CamelConfiguration;
-import org.apache.camel.CamelContext;
 import org.apache.camel.Configuration;
 import org.apache.camel.PropertyInject;
 
@@ -13,7 +11,7 @@ import org.apache.camel.PropertyInject;
  * camel-main serves the results on {@code /observe/health} (503 and the failing checks while one is DOWN).
  */
 @Configuration
-public class ServiceChecks implements CamelConfiguration {
+public class ServiceChecks {
 
     @PropertyInject("etl.health.timeout-ms")
     long timeoutMillis;
@@ -51,15 +49,6 @@ public class ServiceChecks implements CamelConfiguration {
         return new PostgresCheck(postgresHost, postgresPort, postgresDatabase, postgresUser, postgresPassword, slotName,
                 captureGrace, timeout()).withTls(postgresSslMode, postgresSslRootCert)
                 .withMaxRetainedWal(maxRetainedWalMegabytes * 1024 * 1024);
-    }
-
-    /** The replication slot's retained WAL as a metric too, when the capture is Debezium's (it has the slot). */
-    @Override
-    public void configure(CamelContext context) {
-        PostgresCheck postgres = context.getRegistry().findSingleByType(PostgresCheck.class);
-        if (postgres != null && captureSource.startsWith("debezium-postgres:")) {
-            PipelineMetrics.of(context).watchRetainedWal(postgres);
-        }
     }
 
     @BindToRegistry

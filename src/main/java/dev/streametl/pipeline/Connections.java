@@ -3,7 +3,6 @@ package dev.streametl.pipeline;
 import java.util.HashMap;
 import java.util.Map;
 
-import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.debezium.configuration.EmbeddedDebeziumConfiguration;
 import org.apache.camel.component.debezium.postgres.DebeziumPostgresComponent;
@@ -15,27 +14,28 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Connects the components to the services as configured, before any route makes an endpoint: the {@code kafka}
- * component gets the Kafka security settings ({@link KafkaSecurity}), which its endpoints copy, and the
- * {@code elasticsearch} component the pipeline's one Elasticsearch client ({@link ElasticsearchConnection}). A
- * {@link CamelConfiguration}, so it runs the same under {@code camel:run} and Camel JBang.
+ * component gets the Kafka security settings ({@link KafkaSecurity}), which its endpoints copy, the Kafka endpoints
+ * that carry Avro byte-array (de)serializers, and the {@code elasticsearch} component the pipeline's one Elasticsearch
+ * client ({@link ElasticsearchConnection}). Called by the configuration that makes the pipeline's beans.
  */
-public class Connections implements CamelConfiguration {
+public final class Connections {
 
     private static final Logger LOG = LoggerFactory.getLogger(Connections.class);
 
-    @Override
-    public void configure(CamelContext context) {
+    private Connections() {
+    }
+
+    public static void connect(CamelContext context, RecordFormat format, ElasticsearchConnection elasticsearch) {
         KafkaSecurity kafka = KafkaSecurity.from(key -> context.getPropertiesComponent().resolveProperty(key).orElse(null));
         KafkaConfiguration kafkaConfiguration = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
         kafka.applyTo(kafkaConfiguration);
-        RecordFormat.configureEndpoints(context);
+        format.configureEndpoints(context);
         String offsets = context.getPropertiesComponent().resolveProperty("etl.capture.offsets").orElse("file").trim();
         if (offsets.equals("kafka")) {
             keepCaptureOffsetsInKafka(context, kafkaConfiguration);
         } else if (!offsets.equals("file")) {
             throw new IllegalArgumentException("etl.capture.offsets must be file or kafka, not " + offsets);
         }
-        ElasticsearchConnection elasticsearch = ElasticsearchConnection.of(context);
         context.getComponent("elasticsearch", ElasticsearchComponent.class).setClient(elasticsearch.client());
         LOG.info("Kafka: {}; {}", kafka.secured() ? kafka : "plaintext", elasticsearch);
     }

@@ -4,10 +4,7 @@ import java.io.IOException;
 import java.util.Locale;
 import java.util.TreeSet;
 
-import org.apache.camel.CamelContext;
-import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
-import org.apache.camel.component.es.ElasticsearchEndpoint;
 import org.apache.camel.support.SynchronizationAdapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +28,6 @@ import org.slf4j.LoggerFactory;
 public final class CustomerUpdates {
 
     private static final Logger LOG = LoggerFactory.getLogger(CustomerUpdates.class);
-    private static final String REGISTRY_NAME = "etlCustomerUpdates";
 
     public enum Mode { AS_OF_ORDER, CURRENT }
 
@@ -51,25 +47,17 @@ public final class CustomerUpdates {
         this.indexName = indexName;
     }
 
-    /** The one instance of the pipeline, shared by the routes that enrich orders and the customer table. */
-    public static synchronized CustomerUpdates of(CamelContext context) {
-        CustomerUpdates updates = context.getRegistry().lookupByNameAndType(REGISTRY_NAME, CustomerUpdates.class);
-        if (updates == null) {
-            Mode mode = parse(context.resolvePropertyPlaceholders("{{etl.enrich.customer-updates}}"));
-            Endpoint indexedOrders = context.getEndpoint(context.resolvePropertyPlaceholders("{{etl.enrich.indexed-orders}}"));
-            ElasticsearchConnection connection = null;
-            String indexName = null;
-            if (indexedOrders instanceof ElasticsearchEndpoint elasticsearch) {
-                connection = ElasticsearchConnection.of(context);
-                indexName = elasticsearch.getConfiguration().getIndexName();
-            }
-            updates = new CustomerUpdates(mode, connection, indexName);
-            context.getRegistry().bind(REGISTRY_NAME, updates);
-            LOG.info("Customer updates: {}", mode == Mode.CURRENT
-                    ? "current (a customer update rewrites the customer's enriched orders)"
-                    : "as-of-order (enriched orders keep the customer as it was when they were enriched)");
-        }
-        return updates;
+    /**
+     * How customer updates reach the enriched orders ({@code etl.enrich.customer-updates}: as-of-order or current),
+     * shared by the routes that enrich orders and the customer table; {@code elasticsearch} and {@code indexName} are
+     * where the current mode finds a customer's orders (null when the orders are not written to Elasticsearch).
+     */
+    public static CustomerUpdates from(String mode, ElasticsearchConnection elasticsearch, String indexName) {
+        Mode parsed = parse(mode);
+        LOG.info("Customer updates: {}", parsed == Mode.CURRENT
+                ? "current (a customer update rewrites the customer's enriched orders)"
+                : "as-of-order (enriched orders keep the customer as it was when they were enriched)");
+        return new CustomerUpdates(parsed, elasticsearch, indexName);
     }
 
     static Mode parse(String value) {

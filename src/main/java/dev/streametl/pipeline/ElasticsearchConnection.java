@@ -3,7 +3,6 @@ package dev.streametl.pipeline;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.function.Function;
@@ -11,7 +10,6 @@ import java.util.function.Function;
 import javax.net.ssl.SSLContext;
 
 import co.elastic.clients.transport.TransportUtils;
-import org.apache.camel.CamelContext;
 import org.apache.http.Header;
 import org.apache.http.HttpHost;
 import org.apache.http.message.BasicHeader;
@@ -35,7 +33,6 @@ import org.elasticsearch.client.RestClientBuilder;
  */
 public final class ElasticsearchConnection implements AutoCloseable {
 
-    private static final String REGISTRY_NAME = "etlElasticsearchConnection";
     private static final java.util.regex.Pattern REASON = java.util.regex.Pattern.compile("\"reason\"\\s*:\\s*\"([^\"]*)\"");
     private static final java.util.regex.Pattern TYPE = java.util.regex.Pattern.compile("\"type\"\\s*:\\s*\"([^\"]*)\"");
 
@@ -100,24 +97,6 @@ public final class ElasticsearchConnection implements AutoCloseable {
             return ssl == null ? http : http.setSSLContext(ssl);
         });
         return new ElasticsearchConnection(url, kind, builder.build(), builder.build());
-    }
-
-    /** The connection of a Camel context, made from its properties at the first call and closed when it stops. */
-    public static synchronized ElasticsearchConnection of(CamelContext context) {
-        ElasticsearchConnection connection = context.getRegistry().lookupByNameAndType(REGISTRY_NAME,
-                ElasticsearchConnection.class);
-        if (connection == null) {
-            connection = from(key -> context.getPropertiesComponent().resolveProperty(key).orElse(null));
-            context.getRegistry().bind(REGISTRY_NAME, connection);
-            ElasticsearchConnection made = connection;
-            context.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
-                @Override
-                public void onContextStopped(CamelContext stopped) {
-                    made.close();
-                }
-            });
-        }
-        return connection;
     }
 
     /** The low-level client, for the {@code elasticsearch} component. */

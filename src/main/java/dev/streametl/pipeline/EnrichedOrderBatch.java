@@ -35,8 +35,7 @@ public final class EnrichedOrderBatch implements AggregationStrategy {
      * the topic (its delete came just before): skipped. A record that cannot be read is set aside for the dead letter
      * endpoint ({@link DeadLetter#rejected}), and so is one whose join fails.
      */
-    public static void read(Exchange exchange) {
-        RecordFormat format = RecordFormat.of(exchange.getContext());
+    public static void read(Exchange exchange, RecordFormat format) {
         OrderBatch<Message> batch = new OrderBatch<>((record, cause) -> DeadLetter.reject(exchange, record, cause));
         for (Message record : KafkaBatch.records(exchange)) {
             if (record.getBody() != null) {

@@ -3,6 +3,7 @@ package dev.streametl.pipeline;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -19,9 +20,6 @@ import org.slf4j.LoggerFactory;
  * orders, {@code enriched_orders} and the topics made from it; a dead letter keeps the original record's bytes.
  */
 public final class RecordFormat {
-
-    /** The registry name of the one instance of a Camel context (one cache of schema ids). */
-    public static final String BEAN = "recordFormat";
 
     /** The endpoints that carry Avro when the format is avro: their Kafka (de)serializers become byte arrays. */
     static final List<String> AVRO_PRODUCERS = List.of("etl.capture.sink", "etl.orders.unmatched", "etl.load.kafka",
@@ -53,29 +51,25 @@ public final class RecordFormat {
         return new RecordFormat(new ConfluentAvro(registry));
     }
 
-    /** The format {@code etl.format} names, made once per context. */
-    public static synchronized RecordFormat of(CamelContext context) {
-        RecordFormat known = context.getRegistry().lookupByNameAndType(BEAN, RecordFormat.class);
-        if (known != null) {
-            return known;
-        }
-        PropertiesComponent properties = context.getPropertiesComponent();
-        String format = properties.resolveProperty("etl.format").orElse("json").trim().toLowerCase(Locale.ROOT);
-        RecordFormat made = switch (format) {
+    /**
+     * The format a setting names ({@code etl.format}: json, the default, or avro); Avro's schema registry connects as
+     * the other properties say ({@code etl.schema-registry.*}).
+     */
+    public static RecordFormat from(String format, Function<String, String> properties) {
+        String name = format == null || format.isBlank() ? "json" : format.trim().toLowerCase(Locale.ROOT);
+        return switch (name) {
             case "json" -> JSON;
-            case "avro" -> avro(SchemaRegistry.from(key -> properties.resolveProperty(key).orElse(null)));
-            default -> throw new IllegalArgumentException("etl.format must be json or avro, not " + format);
+            case "avro" -> avro(SchemaRegistry.from(properties));
+            default -> throw new IllegalArgumentException("etl.format must be json or avro, not " + name);
         };
-        context.getRegistry().bind(BEAN, RecordFormat.class, made);
-        return made;
     }
 
     /**
      * Avro records are bytes: the Kafka endpoints that carry them get byte-array (de)serializers (Camel's default is
      * String, which would mangle them). Called before the routes are made; endpoints that are not Kafka are left alone.
      */
-    public static void configureEndpoints(CamelContext context) {
-        if (!of(context).isAvro()) {
+    public void configureEndpoints(CamelContext context) {
+        if (!isAvro()) {
             return;
         }
         PropertiesComponent properties = context.getPropertiesComponent();
@@ -88,8 +82,7 @@ public final class RecordFormat {
                     + "&valueDeserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer");
         }
         LOG.info("Format avro: the change topics, unmatched orders, enriched_orders and the insights in Confluent's Avro"
-                + " wire format, {}",
-                of(context).avro);
+                + " wire format, {}", avro);
     }
 
     private static void addToKafkaUri(PropertiesComponent properties, String key, String parameters) {
