@@ -3,11 +3,13 @@ package dev.streametl.pipeline;
 import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 /**
@@ -25,12 +27,30 @@ public final class Json {
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .build();
 
+    /**
+     * Writes straight to UTF-8 bytes the text {@link #write} makes: a character beyond the BMP (an emoji) as its four
+     * UTF-8 bytes, as in the text, not as the two escaped UTF-16 surrogates Jackson's byte output writes by default.
+     */
+    private static final ObjectWriter UTF8 = MAPPER.writer().with(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8);
+
     private Json() {
     }
 
     public static String write(Object value) {
         try {
             return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("Cannot write JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * The JSON of a value as UTF-8 bytes: the text of {@link #write}, encoded, but written straight to bytes. (Only a
+     * lone surrogate, which is no text, differs: escaped here, where encoding the text would make it a '?'.)
+     */
+    public static byte[] writeBytes(Object value) {
+        try {
+            return UTF8.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("Cannot write JSON: " + e.getOriginalMessage(), e);
         }

@@ -112,6 +112,17 @@ public final class RecordFormat {
                 : avro.write(ConfluentAvro.valueSubject(topic), ConfluentAvro.ENRICHED_ORDER, ConfluentAvro.enrichedOrder(order));
     }
 
+    /**
+     * The record value of an order's write: in JSON, the JSON the load stage made for both sinks (as text: the endpoint's
+     * string serializer encodes it back to the very same bytes); in Avro, the order in Avro.
+     */
+    public Object enrichedOrder(String topic, OrderWrite write) {
+        if (write.json() == null) {
+            return null; // a deletion: a tombstone
+        }
+        return avro == null ? write.jsonText() : enrichedOrder(topic, (EnrichedOrder) write.change());
+    }
+
     /** The enriched order in a record value (JSON text or Avro bytes); an unreadable one is an InvalidRecordException. */
     public EnrichedOrder readEnrichedOrder(Object value) {
         if (avro == null) {
