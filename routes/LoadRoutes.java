@@ -3,13 +3,15 @@ package dev.streametl.routes;
 import dev.streametl.pipeline.BatchFence;
 import dev.streametl.pipeline.ElasticsearchBulk;
 import dev.streametl.pipeline.KafkaRecords;
+import dev.streametl.pipeline.OrderWrite;
 import dev.streametl.pipeline.RecordFormat;
 import org.apache.camel.builder.AggregationStrategies;
 
 /**
  * Stage 4, load: a batch of enriched order changes to Elasticsearch (one bulk request, document id = order id, every
  * item's result checked) and to the enriched orders topic (key = order id, tombstone for a delete), both at once. Both
- * are keyed, so a replay is harmless; the batch is done (and its offsets committed) only once both have it.
+ * are keyed, so a replay is harmless; the batch is done (and its offsets committed) only once both have it. Each
+ * order's JSON is made once, before the batch goes to both: the document and (in JSON format) the record's value.
  */
 public class LoadRoutes extends PipelineRoutes {
 
@@ -20,6 +22,7 @@ public class LoadRoutes extends PipelineRoutes {
         from("direct:load-enriched-orders")
                 .routeId("load-enriched-orders")
                 .filter(simple("${body.size()} > 0"))
+                .setBody(method(OrderWrite.class, "ofBatch")) // each order's JSON made once, for both sinks
                 .multicast(AggregationStrategies.useOriginal()).parallelProcessing() // both sinks at once; done when both are
                     .to("direct:index-enriched-orders", "direct:publish-enriched-orders")
                 .end();

@@ -10,6 +10,7 @@ import co.elastic.clients.elasticsearch._types.VersionType;
 import co.elastic.clients.elasticsearch.core.bulk.BulkResponseItem;
 import co.elastic.clients.elasticsearch.core.bulk.DeleteOperation;
 import co.elastic.clients.elasticsearch.core.bulk.IndexOperation;
+import co.elastic.clients.util.BinaryData;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.support.DefaultMessage;
@@ -49,8 +50,9 @@ public final class ElasticsearchBulk {
     private static final long MAX_BACKOFF_MILLIS = 30_000;
 
     /**
-     * One document write: its id, its bulk operation, and the document for a dead letter if ES rejects it. The
-     * operation is made anew for each attempt: the client's builders can be built only once.
+     * One document write: its id, its bulk operation, and the document for a dead letter if ES rejects it (written as
+     * JSON: a {@link JsonDocument} is its own JSON). The operation is made anew for each attempt: the client's builders
+     * can be built only once.
      */
     private record Write(String id, Supplier<Object> operation, Object document) {
     }
@@ -71,17 +73,21 @@ public final class ElasticsearchBulk {
         this.size = pending.size();
     }
 
-    /** Starts the bulk of a batch of enriched order changes (body): an index or a delete per order. */
+    /**
+     * Starts the bulk of a batch of enriched order changes (body: {@link OrderWrite}s, or changes whose JSON is made
+     * here): an index or a delete per order. An order's document is its JSON as the load stage made it, sent as it is.
+     */
     public static void ofEnrichedOrders(Exchange exchange) {
-        List<?> changes = exchange.getMessage().getBody(List.class);
-        List<Write> writes = new ArrayList<>(changes.size());
-        for (Object each : changes) {
-            EnrichedOrderChange change = (EnrichedOrderChange) each;
+        List<OrderWrite> orderWrites = OrderWrite.ofBatch(exchange.getMessage().getBody(List.class));
+        List<Write> writes = new ArrayList<>(orderWrites.size());
+        for (OrderWrite orderWrite : orderWrites) {
+            EnrichedOrderChange change = orderWrite.change();
             // external versions: ES itself refuses a write older than the document's (or its deletion's) version; one
             // of the same version is the same change again (a replay) or a rewrite of its customer fields: written
             if (change instanceof EnrichedOrder order) {
-                writes.add(new Write(order.id(), () -> new IndexOperation.Builder<EnrichedOrder>().id(order.id())
-                        .document(order).version(order.version()).versionType(VersionType.ExternalGte), order));
+                JsonDocument document = new JsonDocument(orderWrite.json());
+                writes.add(new Write(order.id(), () -> new IndexOperation.Builder<BinaryData>().id(order.id())
+                        .document(document).version(order.version()).versionType(VersionType.ExternalGte), document));
             } else {
                 writes.add(new Write(change.id(), () -> new DeleteOperation.Builder().id(change.id())
                         .version(change.version()).versionType(VersionType.ExternalGte), change));

@@ -28,15 +28,17 @@ public final class KafkaRecords {
         return ofEnrichedOrders(exchange, RecordFormat.json(), null);
     }
 
-    /** The same, in {@code format}, for {@code topic} (the subject of its schemas in Avro). */
+    /**
+     * The same, in {@code format}, for {@code topic} (the subject of its schemas in Avro), from a batch of
+     * {@link OrderWrite}s (or of changes, whose JSON is made here): in JSON, each value is the JSON the load stage made.
+     */
     public static List<Message> ofEnrichedOrders(Exchange exchange, RecordFormat format, String topic) {
-        List<?> changes = exchange.getMessage().getBody(List.class);
-        List<Message> records = new ArrayList<>(changes.size());
-        for (Object change : changes) {
-            EnrichedOrderChange orderChange = (EnrichedOrderChange) change;
-            Object value = orderChange instanceof EnrichedOrder order ? format.enrichedOrder(topic, order) : null;
-            Message record = record(exchange, format.key(topic, orderChange.id()), value);
-            record.setHeader(VERSION, String.valueOf(orderChange.version()));
+        List<OrderWrite> writes = OrderWrite.ofBatch(exchange.getMessage().getBody(List.class));
+        List<Message> records = new ArrayList<>(writes.size());
+        for (OrderWrite write : writes) {
+            EnrichedOrderChange change = write.change();
+            Message record = record(exchange, format.key(topic, change.id()), format.enrichedOrder(topic, write));
+            record.setHeader(VERSION, String.valueOf(change.version()));
             records.add(record);
         }
         return records;
