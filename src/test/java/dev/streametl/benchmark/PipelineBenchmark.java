@@ -301,9 +301,11 @@ public final class PipelineBenchmark {
     /**
      * g. What grows with history, on the whole pipeline: the heap each live order costs an instance (used heap after a
      * full GC, the pipeline started and idle, then with {@code bench.orders} orders loaded, searchable and counted in
-     * product sales: the customer table's growth included), and a restart on that history: the pipeline stopped, a new
-     * order inserted, the pipeline started again; the seconds from the start to that order searchable, and to every
-     * product's sales right (the {@code product_sales} index equal to SQL's count per product).
+     * product sales: the customer table's growth included; loaded in two halves, so that the growth over the second half,
+     * per order, says what a further order costs once the bounded pools the first orders fill are full), and a restart
+     * on that history: the pipeline stopped, a new order inserted, the pipeline started again; the seconds from the start
+     * to that order searchable, and to every product's sales right (the {@code product_sales} index equal to SQL's count
+     * per product).
      */
     private void scale() throws Exception {
         log("g. scale: %,d customers, %,d orders, then a restart%s", customers, orders,
