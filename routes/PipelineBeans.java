@@ -15,7 +15,6 @@ import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Configuration;
-import org.apache.camel.Endpoint;
 import org.apache.camel.component.es.ElasticsearchEndpoint;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.support.CamelContextHelper;
@@ -111,11 +110,11 @@ public class PipelineBeans implements CamelConfiguration, CamelContextAware {
      */
     @BindToRegistry(value = CUSTOMER_UPDATES, lazy = true)
     public CustomerUpdates customerUpdates() {
-        Endpoint indexedOrders = context.getEndpoint(setting("etl.enrich.indexed-orders"));
-        return indexedOrders instanceof ElasticsearchEndpoint index
-                ? CustomerUpdates.from(setting("etl.enrich.customer-updates"), elasticsearchConnection(),
-                        index.getConfiguration().getIndexName())
-                : CustomerUpdates.from(setting("etl.enrich.customer-updates"), null, null);
+        String mode = setting("etl.enrich.customer-updates");
+        if (context.getEndpoint(setting("etl.enrich.indexed-orders")) instanceof ElasticsearchEndpoint index) {
+            return CustomerUpdates.from(mode, elasticsearchConnection(), index.getConfiguration().getIndexName());
+        }
+        return CustomerUpdates.from(mode, null, null); // the orders are not searched in Elasticsearch (a test's mock)
     }
 
     /** The progress line, with the snapshot's size estimated from the source database's statistics. */
