@@ -53,7 +53,7 @@ public final class PipelineMetrics {
     public static final String RETAINED_WAL = "etl.capture.retained.wal";
 
     private static final String BULK_STARTED = "etlBulkStartedNanos";
-    private static final Duration[] LAG_BUCKETS = seconds(0.25, 0.5, 1, 2, 5, 10, 30, 60, 300);
+    private static final Duration[] LAG_BUCKETS = seconds(0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 30, 60, 300);
     private static final Duration[] BULK_BUCKETS = seconds(0.01, 0.05, 0.1, 0.25, 0.5, 1, 5);
 
     private final MeterRegistry registry;
