@@ -6,6 +6,7 @@ import dev.streametl.observe.PostgresCheck;
 import dev.streametl.pipeline.Connections;
 import dev.streametl.pipeline.CustomerUpdates;
 import dev.streametl.pipeline.ElasticsearchConnection;
+import dev.streametl.pipeline.KafkaAdmins;
 import dev.streametl.pipeline.RecordFormat;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -22,7 +23,8 @@ import org.apache.camel.support.CamelContextHelper;
 /**
  * The beans the stages share, each made once, from the configuration, where the routes and the health checks find
  * them: the pipeline's meters, the record format ({@code etl.format}), the Elasticsearch connection, how customer
- * updates reach the enriched orders ({@code etl.enrich.customer-updates}) and the progress report. camel-main finds
+ * updates reach the enriched orders ({@code etl.enrich.customer-updates}), the Kafka admin clients of the batch fences
+ * and the progress report. camel-main finds
  * this class by package scan, Camel JBang when it compiles it; either way it also connects the {@code kafka} and
  * {@code elasticsearch} components before any route makes an endpoint ({@link Connections}).
  * <p>
@@ -115,6 +117,12 @@ public class PipelineBeans implements CamelConfiguration, CamelContextAware {
             return CustomerUpdates.from(mode, elasticsearchConnection(), index.getConfiguration().getIndexName());
         }
         return CustomerUpdates.from(mode, null, null); // the orders are not searched in Elasticsearch (a test's mock)
+    }
+
+    /** The Kafka admin clients the batch fences ask whether a batch is still their consumer's, closed when Camel stops. */
+    @BindToRegistry(value = KafkaAdmins.BEAN, lazy = true, destroyMethod = "close")
+    public KafkaAdmins kafkaAdmins() {
+        return new KafkaAdmins();
     }
 
     /** The progress line, with the snapshot's size estimated from the source database's statistics. */

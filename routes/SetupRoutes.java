@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 
-import dev.streametl.pipeline.BatchFence;
 import dev.streametl.pipeline.ElasticsearchConnection;
 import dev.streametl.pipeline.IndexTemplates;
 import dev.streametl.pipeline.KafkaSecurity;
@@ -23,7 +22,6 @@ public class SetupRoutes extends PipelineRoutes {
 
     @Override
     protected void routes() throws Exception {
-        getContext().addService(new BatchFence.Admins()); // the fences' Kafka admin clients, closed at stop
         // where capture keeps its offsets: without the folder, Debezium cannot save them and replays after a restart
         Files.createDirectories(Path.of(setting("etl.state-dir")));
         if (Boolean.parseBoolean(setting("etl.kafka.create-topics"))) {

@@ -3,7 +3,6 @@ package dev.streametl.pipeline;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.camel.Exchange;
@@ -11,8 +10,7 @@ import org.apache.camel.component.kafka.KafkaConfiguration;
 import org.apache.camel.component.kafka.KafkaEndpoint;
 import org.apache.camel.component.kafka.consumer.DefaultKafkaManualCommit;
 import org.apache.camel.component.kafka.consumer.KafkaManualCommit;
-import org.apache.camel.support.service.ServiceSupport;
-import org.apache.kafka.clients.admin.Admin;
+import org.apache.camel.support.CamelContextHelper;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -33,8 +31,7 @@ public final class BatchFence {
     private static final Logger LOG = LoggerFactory.getLogger(BatchFence.class);
     private static final String PROPERTY = "etlBatchFence";
     static final long CHECK_AFTER_MILLIS = 5_000;
-    private static final Map<String, Admin> ADMINS = new ConcurrentHashMap<>();
-
+    private final KafkaAdmins admins;
     private final KafkaConfiguration kafka;
     private final String group;
     /** The offset of the last record of the batch, per partition. */
@@ -42,7 +39,8 @@ public final class BatchFence {
     private final long polledNanos = System.nanoTime();
     private volatile boolean lost;
 
-    private BatchFence(KafkaConfiguration kafka, String group, Map<TopicPartition, Long> lastOffsets) {
+    private BatchFence(KafkaAdmins admins, KafkaConfiguration kafka, String group, Map<TopicPartition, Long> lastOffsets) {
+        this.admins = admins;
         this.kafka = kafka;
         this.group = group;
         this.lastOffsets = lastOffsets;
@@ -60,7 +58,8 @@ public final class BatchFence {
             }
         }
         if (!last.isEmpty()) {
-            batch.setProperty(PROPERTY, new BatchFence(kafka.getConfiguration(),
+            KafkaAdmins admins = CamelContextHelper.mandatoryLookup(batch.getContext(), KafkaAdmins.BEAN, KafkaAdmins.class);
+            batch.setProperty(PROPERTY, new BatchFence(admins, kafka.getConfiguration(),
                     kafka.getConfiguration().getGroupId(), last));
         }
     }
@@ -95,7 +94,7 @@ public final class BatchFence {
     }
 
     private boolean committedBeyond() throws Exception {
-        Map<TopicPartition, OffsetAndMetadata> committed = admin(kafka).listConsumerGroupOffsets(Map.of(group,
+        Map<TopicPartition, OffsetAndMetadata> committed = admins.of(kafka).listConsumerGroupOffsets(Map.of(group,
                 new ListConsumerGroupOffsetsSpec().topicPartitions(lastOffsets.keySet())))
                 .partitionsToOffsetAndMetadata(group).get(Duration.ofSeconds(10).toMillis(), TimeUnit.MILLISECONDS);
         for (Map.Entry<TopicPartition, Long> last : lastOffsets.entrySet()) {
@@ -105,19 +104,5 @@ public final class BatchFence {
             }
         }
         return false;
-    }
-
-    /** Closes the admin clients of the fences when the pipeline stops (a service of the Camel context). */
-    public static final class Admins extends ServiceSupport {
-        @Override
-        protected void doStop() {
-            ADMINS.values().forEach(admin -> admin.close(Duration.ofSeconds(5)));
-            ADMINS.clear();
-        }
-    }
-
-    /** One admin client per set of brokers, connecting as the endpoints do (the same security settings). */
-    private static Admin admin(KafkaConfiguration kafka) {
-        return ADMINS.computeIfAbsent(kafka.getBrokers(), servers -> KafkaTopics.admin(KafkaSecurity.clientConfig(kafka)));
     }
 }
