@@ -16,6 +16,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -96,8 +97,12 @@ public final class PipelineBenchmark {
     private final Path output = Path.of(System.getProperty("bench.output", "target/benchmark.json"));
     /** json, or avro: every topic in Confluent's Avro wire format, the schemas in an embedded registry of its own. */
     private final String format = System.getProperty("bench.format", "json");
-    /** scale mode: a folder to write heap dumps (live objects) of this JVM to (idle, half and all loaded); none if unset. */
+    /** scale mode: a folder to write heap dumps (live objects) of the pipeline's process to (idle, half and all loaded); none if unset. */
     private final String heapDumps = System.getProperty("bench.heap-dumps", "");
+    /** scale mode: the production jar, run as the pipeline's own process. */
+    private final Path jar = Path.of(System.getProperty("etl.jar", "target/camel-streaming-etl-1.0.0-SNAPSHOT.jar"));
+    /** scale mode: the pipeline process's JVM options (bench.jvm-args are this JVM's: the broker's and the load generator's). */
+    private final List<String> instanceJvmArgs = List.of(System.getProperty("bench.instance-jvm-args", "-Xmx1g").trim().split("\\s+"));
 
     private final HttpClient http = HttpClient.newHttpClient();
     private final Map<String, Object> results = new LinkedHashMap<>();
@@ -109,10 +114,19 @@ public final class PipelineBenchmark {
     private String kafka;
     private String elasticsearch;
     private int batchSize;
+    /** scale mode: the pipeline's process running now, if any. */
+    private PipelineProcess instance;
+    private int instanceStarts;
 
-    public static void main(String[] args) throws Exception {
-        new PipelineBenchmark().run();
-        System.exit(0); // the embedded Kafka broker leaves non-daemon threads behind
+    public static void main(String[] args) {
+        int status = 0;
+        try {
+            new PipelineBenchmark().run();
+        } catch (Throwable e) {
+            e.printStackTrace();
+            status = 1;
+        }
+        System.exit(status); // the embedded Kafka broker leaves non-daemon threads behind
     }
 
     private void run() throws Exception {
@@ -305,23 +319,26 @@ public final class PipelineBenchmark {
     }
 
     /**
-     * g. What grows with history, on the whole pipeline: the heap each live order costs an instance (used heap after a
-     * full GC, the pipeline started and idle, then with {@code bench.orders} orders loaded, searchable and counted in
-     * product sales: the customer table's growth included; loaded in two halves, so that the growth over the second half,
-     * per order, says what a further order costs once the bounded pools the first orders fill are full), and a restart
-     * on that history: the pipeline stopped, a new order inserted, the pipeline started again; the seconds from the start
-     * to that order searchable, and to every product's sales right (the {@code product_sales} index equal to SQL's count
-     * per product).
+     * g. What grows with history, on the whole pipeline run as in production: the production jar in a process of its
+     * own (the Kafka broker and this load generator apart, in this JVM). The heap each live order costs the instance
+     * (its live objects after a full GC, {@code jcmd GC.class_histogram}, the pipeline started and idle, then with
+     * {@code bench.orders} orders loaded, searchable and counted in product sales: the customer table's growth included;
+     * loaded in two halves, so that the growth over the second half, per order, says what a further order costs once the
+     * bounded pools the first orders fill are full), and a restart on that history: the process stopped (SIGTERM), a new
+     * order inserted, the process started again; the seconds from the start (the JVM's start included) to that order
+     * searchable, and to every product's sales right (the {@code product_sales} index equal to SQL's count per product).
      */
     private void scale() throws Exception {
-        log("g. scale: %,d customers, %,d orders, then a restart%s", customers, orders,
-                productSales ? "" : "; product sales off");
+        log("g. scale: %,d customers, %,d orders, then a restart; the pipeline: java %s -jar %s%s", customers, orders,
+                String.join(" ", instanceJvmArgs), jar, productSales ? "" : "; product sales off");
         Map<String, String> settings = productSales ? new LinkedHashMap<>() : stagesOff("product-sales");
-        Main pipeline = startPipeline(settings);
         try {
-            awaitRunning(pipeline);
-            long idle = usedHeapAfterGc();
+            long firstStart = System.nanoTime();
+            startInstance(settings);
+            awaitInstance("the order enrichment to start", () -> instance.routeStarted("order-enrichment"), 180);
+            long firstRunning = System.nanoTime();
             Path idleClasses = heapByClass("idle");
+            long idle = liveBytes(idleClasses);
             heapDump("idle");
             // in two halves: the growth over the second half is what each further order costs, once the pools and
             // reservoirs that the first orders fill up (bounded, whatever the history) are full
@@ -329,92 +346,131 @@ public final class PipelineBenchmark {
             CpuTimes cpu = CpuTimes.now();
             long start = System.nanoTime();
             load(true, 1, half);
-            await("the first half of the orders searchable", () -> count("enriched_orders", 1, half) >= half);
+            awaitInstance("the first half of the orders searchable", () -> count("enriched_orders", 1, half) >= half);
             long halfSearchable = System.nanoTime();
-            await("product sales right", () -> !productSales || productSalesRight());
+            awaitInstance("product sales right", () -> !productSales || productSalesRight());
             long halfCounted = System.nanoTime();
-            long halfLoaded = usedHeapAfterGc();
             Path halfClasses = heapByClass("half");
+            long halfLoaded = liveBytes(halfClasses);
             heapDump("half");
             long second = System.nanoTime();
             load(false, half + 1, orders);
-            await("all orders searchable", () -> count("enriched_orders", 1, orders) >= orders);
+            awaitInstance("all orders searchable", () -> count("enriched_orders", 1, orders) >= orders);
             long searchable = System.nanoTime();
-            await("product sales right", () -> !productSales || productSalesRight());
+            awaitInstance("product sales right", () -> !productSales || productSalesRight());
             long counted = System.nanoTime();
             Map<String, Object> cpuUsed = CpuTimes.now().since(cpu);
-            long loaded = usedHeapAfterGc();
+            Path loadedClasses = heapByClass("loaded");
+            long loaded = liveBytes(loadedClasses);
             double perOrder = (double) (loaded - idle) / orders;
             double perFurtherOrder = (double) (loaded - halfLoaded) / (orders - half);
-            Path loadedClasses = heapByClass("loaded");
             Map<String, Object> grown = perOrderGrowth(idleClasses, loadedClasses, orders);
             Map<String, Object> grownFurther = perOrderGrowth(halfClasses, loadedClasses, orders - half);
             heapDump("loaded");
             log("heap growth per further order (second half) by class (the largest): %s", grownFurther);
             log("heap growth per live order by class (the largest): %s", grown);
-            pipeline.stop();
+            instance.stop();
 
             int newOrder = orders + 1;
             sql("INSERT INTO orders VALUES (" + newOrder + ", " + customerOf(newOrder) + ", " + price(newOrder).toPlainString()
                     + ", '" + product(newOrder) + "')");
             long restart = System.nanoTime();
-            pipeline = startPipeline(settings);
-            await("the new order searchable after the restart", () -> count("enriched_orders", newOrder, newOrder) == 1);
+            startInstance(settings);
+            // the JVM's and Camel's start, and the customer table caught up: the order enrichment starts after them
+            awaitInstance("the order enrichment to start after the restart", () -> instance.routeStarted("order-enrichment"));
+            long running = System.nanoTime();
+            awaitInstance("the new order searchable after the restart", () -> count("enriched_orders", newOrder, newOrder) == 1);
             long newSearchable = System.nanoTime();
-            await("product sales right after the restart", () -> !productSales || productSalesRight());
+            awaitInstance("product sales right after the restart", () -> !productSales || productSalesRight());
             long salesRight = System.nanoTime();
 
             results.put("g_scale", ordered("orders", orders, "customers", customers, "product_sales", productSales,
+                    "pipeline", "java " + String.join(" ", instanceJvmArgs) + " -jar " + jar.getFileName(),
                     "seconds_to_all_searchable", round(seconds(start, halfSearchable) + seconds(second, searchable)),
                     "seconds_to_product_sales_right", round(seconds(start, halfCounted) + seconds(second, counted)),
                     "heap_idle_bytes", idle, "heap_half_loaded_bytes", halfLoaded, "heap_loaded_bytes", loaded,
                     "heap_bytes_per_live_order", round(perOrder), "heap_bytes_per_live_order_by_class", grown,
                     "heap_bytes_per_further_order", round(perFurtherOrder),
                     "heap_bytes_per_further_order_by_class", grownFurther,
+                    "start_seconds_to_running", round(seconds(firstStart, firstRunning)),
+                    "restart_seconds_to_running", round(seconds(restart, running)),
                     "restart_seconds_to_new_order_searchable", round(seconds(restart, newSearchable)),
                     "restart_seconds_to_product_sales_right", round(seconds(restart, salesRight)),
-                    "measured", "heap: used after full GC, idle pipeline vs all orders loaded and counted (customer table"
-                            + " included), loaded in two halves; per further order: the growth over the second half; seconds:"
-                            + " both halves, without the measurement between them; restart: Main.start() -> a search finds the order / product_sales equals SQL",
+                    "measured", "the pipeline as the production jar in a process of its own (the Kafka broker in the"
+                            + " benchmark's JVM); heap: its live objects after a full GC (jcmd GC.class_histogram), idle"
+                            + " vs all orders loaded and counted (customer table included), loaded in two halves; per"
+                            + " further order: the growth over the second half; seconds: both halves, without the"
+                            + " measurement between them; start and restart: the process started (JVM start included) ->"
+                            + " the order enrichment route started (Jolokia) / a search finds the order / product_sales"
+                            + " equals SQL",
                     "cpu", cpuUsed));
-            row("g heap", "Heap growth per live order, whole pipeline (target < 10)", perOrder, "bytes");
-            row("g heap 2nd", "Heap growth per further order (the second half's), whole pipeline", perFurtherOrder, "bytes");
-            row("g search", "Restart -> a new order searchable (target <= 15 s)", seconds(restart, newSearchable), "s");
-            row("g sales", "Restart -> product sales right (target <= 30 s)", seconds(restart, salesRight), "s");
+            row("g heap", "Heap growth per live order, pipeline process (target < 10)", perOrder, "bytes");
+            row("g heap 2nd", "Heap growth per further order (the second half's), pipeline process", perFurtherOrder, "bytes");
+            row("g start", "Start, no history (JVM start included) -> order enrichment running", seconds(firstStart, firstRunning), "s");
+            row("g running", "Restart (JVM start included) -> order enrichment running", seconds(restart, running), "s");
+            row("g search", "Restart (JVM start included) -> a new order searchable (target <= 15 s)",
+                    seconds(restart, newSearchable), "s");
+            row("g sales", "Restart (JVM start included) -> product sales right (target <= 30 s)",
+                    seconds(restart, salesRight), "s");
         } finally {
-            pipeline.stop();
+            if (instance != null) {
+                instance.stop();
+            }
         }
     }
 
-    /** Writes a dump of this JVM's live objects to {@code bench.heap-dumps}/scale-NAME.hprof, if that is set. */
-    private void heapDump(String name) throws IOException {
+    /** Starts the pipeline's process (scale mode) on the benchmark's servers, logging to instance-N.log in the data folder. */
+    private void startInstance(Map<String, String> settings) throws IOException {
+        instanceStarts++;
+        instance = PipelineProcess.start(jar, instanceJvmArgs, pipelineProperties(settings), dataDir.resolve("instance"),
+                dataDir.resolve("instance-" + instanceStarts + ".log"));
+        CpuTimes.pipelineProcess = instance.pid();
+        log("pipeline process %d started (log: instance-%d.log)", instance.pid(), instanceStarts);
+    }
+
+    /** Awaits the condition; fails at once, with the end of its log, if the pipeline's process has ended. */
+    private void awaitInstance(String what, BooleanSupplier condition) {
+        awaitInstance(what, condition, 120 + (customers + (long) orders) / 500);
+    }
+
+    private void awaitInstance(String what, BooleanSupplier condition, long limitSeconds) {
+        await(what, () -> {
+            instance.checkAlive();
+            return condition.getAsBoolean();
+        }, limitSeconds);
+    }
+
+    /** Writes a dump of the pipeline process's live objects to {@code bench.heap-dumps}/scale-NAME.hprof, if that is set. */
+    private void heapDump(String name) throws IOException, InterruptedException {
         if (heapDumps.isEmpty()) {
             return;
         }
         Path file = Path.of(heapDumps, "scale-" + name + ".hprof").toAbsolutePath();
         Files.createDirectories(file.getParent());
         Files.deleteIfExists(file);
-        ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class).dumpHeap(file.toString(), true);
+        instance.jcmd(dataDir.resolve("heap-dump-" + name + ".txt"), Duration.ofMinutes(5), "GC.heap_dump", file.toString());
         log("heap dump: %s (%,d bytes)", file, Files.size(file));
     }
 
     /**
-     * The JVM's own class histogram of live objects (jcmd, a full GC first), written to a file: kept in the heap, one
-     * would count as growth in the next measurement (some 7,000 classes, about 1 MB).
+     * The pipeline process's class histogram of live objects ({@code jcmd GC.class_histogram}: a full GC first), written to
+     * a file in the data folder.
      */
-    private Path heapByClass(String name) {
+    private Path heapByClass(String name) throws IOException, InterruptedException {
         Path file = dataDir.resolve("class-histogram-" + name + ".txt");
-        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-        try {
-            Process process = new ProcessBuilder(jcmd.toString(), String.valueOf(ProcessHandle.current().pid()),
-                    "GC.class_histogram").redirectErrorStream(true).redirectOutput(file.toFile()).start();
-            process.waitFor(60, TimeUnit.SECONDS);
-        } catch (IOException | RuntimeException e) {
-            log("no class histogram: %s", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        instance.jcmd(file, Duration.ofMinutes(2), "GC.class_histogram");
         return file;
+    }
+
+    /** The live bytes of a histogram {@link #heapByClass} wrote: its Total line. */
+    private static long liveBytes(Path histogram) throws IOException {
+        for (String line : Files.readAllLines(histogram)) {
+            String[] fields = line.trim().split("\\s+");
+            if (fields.length == 3 && fields[0].equals("Total")) {
+                return Long.parseLong(fields[2]);
+            }
+        }
+        throw new IllegalStateException("no Total line in " + histogram);
     }
 
     /** Bytes of live objects per class, from a histogram {@link #heapByClass} wrote; empty if unavailable. */
@@ -444,12 +500,6 @@ public final class PipelineBenchmark {
                 .limit(12)
                 .forEach(e -> growth.put(e.getKey(), round((double) e.getValue() / orders)));
         return growth;
-    }
-
-    private static void awaitRunning(Main pipeline) {
-        CamelContext camel = pipeline.getCamelContext();
-        await("the order enrichment to start", () -> camel.getRouteController().getRouteStatus("order-enrichment")
-                == ServiceStatus.Started, 120);
     }
 
     /** Whether every product's document in the product_sales index has SQL's count of its orders (0 where SQL has none). */
@@ -761,18 +811,26 @@ public final class PipelineBenchmark {
         return settings;
     }
 
+    /** The pipeline's properties on the benchmark's servers, with the given settings on top. */
+    private Map<String, String> pipelineProperties(Map<String, String> settings) {
+        Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("etl.embedded.enabled", "false");
+        properties.put("etl.embedded.data-dir", dataDir.toString());
+        properties.put("etl.postgres.port", String.valueOf(services.postgres().orElseThrow().port()));
+        properties.put("etl.kafka.brokers", kafka);
+        properties.put("etl.elasticsearch.url", services.elasticsearch().orElseThrow().url());
+        if (registry != null) {
+            properties.put("etl.format", "avro");
+            properties.put("etl.schema-registry.url", registry.url());
+        }
+        properties.putAll(settings);
+        return properties;
+    }
+
+    /** The pipeline in this JVM (stages a to f), on the benchmark's servers. */
     private Main newPipeline(Map<String, String> settings) {
         Main pipeline = new Main(App.class);
-        pipeline.addOverrideProperty("etl.embedded.enabled", "false");
-        pipeline.addOverrideProperty("etl.embedded.data-dir", dataDir.toString());
-        pipeline.addOverrideProperty("etl.postgres.port", String.valueOf(services.postgres().orElseThrow().port()));
-        pipeline.addOverrideProperty("etl.kafka.brokers", kafka);
-        pipeline.addOverrideProperty("etl.elasticsearch.url", services.elasticsearch().orElseThrow().url());
-        if (registry != null) {
-            pipeline.addOverrideProperty("etl.format", "avro");
-            pipeline.addOverrideProperty("etl.schema-registry.url", registry.url());
-        }
-        settings.forEach(pipeline::addOverrideProperty);
+        pipelineProperties(settings).forEach(pipeline::addOverrideProperty);
         return pipeline;
     }
 
@@ -903,20 +961,27 @@ public final class PipelineBenchmark {
     // ------------------------------------------------------------------------------------------------ figures
 
     /**
-     * CPU seconds used so far by this JVM (the pipeline and the Kafka broker), by Elasticsearch and by PostgreSQL (the
-     * processes that still run: a PostgreSQL backend that has ended is not counted), and by the whole machine (busy time of every core, other people's work included).
+     * CPU seconds used so far by this JVM (the Kafka broker, the load generator, and the pipeline in stages a to f), by the
+     * pipeline's own process (scale mode), by Elasticsearch and by PostgreSQL (the processes that still run: a PostgreSQL
+     * backend that has ended is not counted), and by the whole machine (busy time of every core, other people's work included).
      */
-    private record CpuTimes(long nanos, double jvm, double elasticsearch, double postgres, double machine) {
+    private record CpuTimes(long nanos, double jvm, Double instance, double elasticsearch, double postgres, double machine) {
 
         /** The PostgreSQL server's process id. */
         static volatile Long postmaster;
+        /** The pipeline's process (scale mode), a child of this JVM; null while the pipeline runs in this JVM. */
+        static volatile Long pipelineProcess;
 
         static CpuTimes now() {
             double jvm = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                     .getProcessCpuTime() / 1e9;
+            Long instancePid = pipelineProcess;
+            Double instanceSeconds = instancePid == null ? null : ProcessHandle.of(instancePid)
+                    .flatMap(process -> process.info().totalCpuDuration()).map(d -> d.toNanos() / 1e9).orElse(0.0);
             double elasticsearch = 0;
             double postgres = 0;
-            List<ProcessHandle> processes = new ArrayList<>(ProcessHandle.current().descendants().toList());
+            List<ProcessHandle> processes = new ArrayList<>(ProcessHandle.current().descendants()
+                    .filter(process -> instancePid == null || process.pid() != instancePid).toList());
             if (postmaster != null) { // pg_ctl starts the server as a daemon: not a descendant of this JVM
                 ProcessHandle.of(postmaster).ifPresent(server -> {
                     processes.add(server);
@@ -943,7 +1008,7 @@ public final class PipelineBenchmark {
             } catch (IOException | RuntimeException e) {
                 // not Linux: no machine-wide figure
             }
-            return new CpuTimes(System.nanoTime(), jvm, elasticsearch, postgres, machine);
+            return new CpuTimes(System.nanoTime(), jvm, instanceSeconds, elasticsearch, postgres, machine);
         }
 
         /** CPU seconds used since {@code start}, and the wall-clock seconds. */
@@ -951,6 +1016,9 @@ public final class PipelineBenchmark {
             Map<String, Object> used = new LinkedHashMap<>();
             used.put("wall_seconds", round((nanos - start.nanos) / 1e9));
             used.put("jvm_cpu_seconds", round(jvm - start.jvm));
+            if (instance != null && start.instance != null) { // the same process at both ends
+                used.put("instance_cpu_seconds", round(instance - start.instance));
+            }
             used.put("elasticsearch_cpu_seconds", round(elasticsearch - start.elasticsearch));
             used.put("postgres_cpu_seconds", round(postgres - start.postgres));
             used.put("machine_busy_cpu_seconds", round(machine - start.machine));
@@ -1043,7 +1111,8 @@ public final class PipelineBenchmark {
         for (String[] row : table) {
             out.append(String.format("%-11s %-72s %12s  %s%n", (Object[]) row));
         }
-        out.append(String.format("%nCPU seconds used during each stage (jvm = pipeline + Kafka broker; machine = all %d cores,"
+        out.append(String.format("%nCPU seconds used during each stage (jvm = the benchmark's: Kafka broker, load generator,"
+                + " and the pipeline in a to f; instance = the pipeline's own process in g; machine = all %d cores,"
                 + " other work included):%n", Runtime.getRuntime().availableProcessors()));
         for (String stage : List.of("a_capture_alone", "b_elasticsearch_alone", "c_enrichment_alone", "d_whole_pipeline",
                 "e_latency", "g_scale")) {
