@@ -1114,28 +1114,24 @@ public final class PipelineBenchmark {
         out.append(String.format("%nCPU seconds used during each stage (jvm = the benchmark's: Kafka broker, load generator,"
                 + " and the pipeline in a to f; instance = the pipeline's own process in g; machine = all %d cores,"
                 + " other work included):%n", Runtime.getRuntime().availableProcessors()));
+        StringBuilder perItem = new StringBuilder(String.format("%nCPU microseconds per item of each stage, per process"
+                + " (a: change, b: document, c: record, d, e and g: order):%n"));
         for (String stage : List.of("a_capture_alone", "b_elasticsearch_alone", "c_enrichment_alone", "d_whole_pipeline",
                 "e_latency", "g_scale")) {
             if (results.get(stage) instanceof Map<?, ?> figures && figures.get("cpu") instanceof Map<?, ?> cpu) {
                 out.append(String.format("%-22s %s%n", stage, cpu));
-            }
-        }
-        out.append(String.format("%nCPU microseconds per item of each stage, per process (a: change, b: document, c: record,"
-                + " d and e: order):%n"));
-        for (String stage : List.of("a_capture_alone", "b_elasticsearch_alone", "c_enrichment_alone", "d_whole_pipeline",
-                "e_latency")) {
-            if (results.get(stage) instanceof Map<?, ?> figures && figures.get("cpu") instanceof Map<?, ?> cpu) {
                 long items = Stream.of("events", "documents", "records", "orders").map(figures::get)
                         .filter(Number.class::isInstance).mapToLong(n -> ((Number) n).longValue()).findFirst().orElse(0);
-                StringBuilder perItem = new StringBuilder();
-                for (String process : List.of("jvm", "elasticsearch", "postgres", "machine_busy")) {
+                perItem.append(String.format("%-22s", stage));
+                for (String process : List.of("jvm", "instance", "elasticsearch", "postgres", "machine_busy")) {
                     if (items > 0 && cpu.get(process + "_cpu_seconds") instanceof Number seconds) {
                         perItem.append(String.format("  %s %,.0f", process, seconds.doubleValue() * 1e6 / items));
                     }
                 }
-                out.append(String.format("%-22s%s%n", stage, perItem));
+                perItem.append(System.lineSeparator());
             }
         }
+        out.append(perItem);
         System.out.println(out);
     }
 
