@@ -51,7 +51,7 @@ class AcknowledgedOffsetStoreTest {
         store.stop();
 
         AcknowledgedOffsetStore reread = store(file);
-        assertEquals(bytes("lsn=42"), reread.get(List.of(partition())).get(5, TimeUnit.SECONDS).get(partition()));
+        assertEquals(bytes("lsn=42"), offsetIn(reread));
         reread.stop();
     }
 
@@ -93,10 +93,10 @@ class AcknowledgedOffsetStoreTest {
             }
 
             AcknowledgedOffsetStore reread = store(file);
-            ByteBuffer offset = reread.get(List.of(partition())).get(5, TimeUnit.SECONDS).get(partition());
+            ByteBuffer offset = offsetIn(reread);
             reread.stop();
             assertNotNull(offset, "kill " + kill + ": the offsets are still in the file, " + Files.size(file) + " bytes");
-            long saved = Long.parseLong(StandardCharsets.UTF_8.decode(offset).toString().substring("lsn=".length()));
+            long saved = saveNumber(offset);
             assertTrue(saved >= confirmed, "kill " + kill + ": the file holds save " + saved + ", older than save "
                     + confirmed + " that had finished");
         }
@@ -108,10 +108,8 @@ class AcknowledgedOffsetStoreTest {
             Path file = Path.of(args[0]);
             CapturePublications.open(file.toString());
             AcknowledgedOffsetStore store = store(file);
-            ByteBuffer last = store.get(List.of(partition())).get(5, TimeUnit.SECONDS).get(partition());
-            long next = last == null ? 0
-                    : Long.parseLong(StandardCharsets.UTF_8.decode(last).toString().substring("lsn=".length())) + 1;
-            for (long save = next; ; save++) {
+            ByteBuffer last = offsetIn(store);
+            for (long save = last == null ? 0 : saveNumber(last) + 1; ; save++) {
                 store.set(Map.of(partition(), bytes("lsn=" + save)), null).get(5, TimeUnit.SECONDS);
                 System.out.println(save);
                 System.out.flush();
@@ -127,6 +125,16 @@ class AcknowledgedOffsetStoreTest {
                 StandaloneConfig.OFFSET_STORAGE_FILE_FILENAME_CONFIG, file.toString())));
         store.start();
         return store;
+    }
+
+    /** The offset the store holds for {@link #partition()}; null if none. */
+    private static ByteBuffer offsetIn(AcknowledgedOffsetStore store) throws Exception {
+        return store.get(List.of(partition())).get(5, TimeUnit.SECONDS).get(partition());
+    }
+
+    /** The number of the save that wrote this offset ({@code lsn=N}). */
+    private static long saveNumber(ByteBuffer offset) {
+        return Long.parseLong(StandardCharsets.UTF_8.decode(offset).toString().substring("lsn=".length()));
     }
 
     /** A partition key as Debezium's engine writes it (Kafka Connect's JSON: the engine's name and the partition). */
