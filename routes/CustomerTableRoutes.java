@@ -9,6 +9,8 @@ import dev.streametl.pipeline.CustomerRewrite;
 import dev.streametl.pipeline.CustomerTableCatchUp;
 import dev.streametl.pipeline.CustomerUpdates;
 import dev.streametl.pipeline.RecordFormat;
+import java.util.concurrent.ExecutorService;
+
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.AggregationStrategies;
 import org.apache.camel.component.caffeine.CaffeineConstants;
@@ -42,6 +44,8 @@ public class CustomerTableRoutes extends PipelineRoutes {
         CustomerTableCatchUp catchUp = new CustomerTableCatchUp(setting("etl.customers.source"),
                 OrderEnrichmentRoutes.ROUTE_ID, UNMATCHED_ROUTE_ID, FOLLOW_ROUTE_ID);
         getContext().addStartupListener(catchUp);
+        ExecutorService rewriteThread = getContext().getExecutorServiceManager()
+                .newSingleThreadExecutor(this, "customer-rewrites");
         getContext().getTypeConverterRegistry().addTypeConverter(SearchRequest.Builder.class,
                 CustomerRewrite.StaleOrdersSearch.class, CustomerRewrite.TO_REQUEST);
 
@@ -79,17 +83,25 @@ public class CustomerTableRoutes extends PipelineRoutes {
         from("{{etl.customers.backlog-timer}}")
                 .routeId(FOLLOW_ROUTE_ID)
                 .autoStartup(false) // with the order enrichment, once the customer table has caught up
-                // passes until the backlog is done, for a few seconds at most: the next tick goes on (a stage that
-                // holds one exchange for minutes would look stalled)
-                .loopDoWhile(e -> backlog.hasWork() && e.getClock().elapsed() < PASSES_MILLIS)
-                    .setBody(method(backlog, "next"))
-                    // current mode: an order batch that may have joined the old rows must be written before the search
-                    .process(e -> updates.awaitBatchesUpTo(pass(e).batchesBefore()))
-                    .enrich("direct:lookup-customers-of-pass", CustomerRewrite::found)
-                    .enrich("direct:join-unmatched-orders", AggregationStrategies.useOriginal())
-                    .loopDoWhile(e -> pass(e).hasMorePages())
-                        .enrich("direct:search-stale-orders", CustomerRewrite::searched)
-                        .enrich("direct:rewrite-stale-orders", AggregationStrategies.useOriginal())
+                // one run of passes at a time (a timer does not wait for a tick that went on elsewhere): two passes at
+                // once could rewrite one customer's orders with its rows of two moments, the older last
+                .filter(backlog::startPasses)
+                    // passes until the backlog is done, for a few seconds at most: the next tick goes on (a stage that
+                    // holds one exchange for minutes would look stalled)
+                    .loopDoWhile(e -> backlog.hasWork() && e.getClock().elapsed() < PASSES_MILLIS)
+                        // the wait and the refresh below block: on the rewrites' own thread, never on the I/O thread of
+                        // a client that a pass's writes came back on, which the order batches waited for may need
+                        .threads().executorService(rewriteThread)
+                        .setBody(method(backlog, "next"))
+                        // current mode: an order batch that may have joined the old rows must be written before the search
+                        .process(e -> updates.awaitBatchesUpTo(pass(e).batchesBefore()))
+                        .enrich("direct:lookup-customers-of-pass", CustomerRewrite::found)
+                        .enrich("direct:join-unmatched-orders", AggregationStrategies.useOriginal())
+                        .loopDoWhile(e -> pass(e).hasMorePages())
+                            .threads().executorService(rewriteThread)
+                            .enrich("direct:search-stale-orders", CustomerRewrite::searched)
+                            .enrich("direct:rewrite-stale-orders", AggregationStrategies.useOriginal())
+                        .end()
                     .end()
                 .end();
 

@@ -28,7 +28,9 @@ public class ElasticsearchRoutes extends PipelineRoutes {
                     .filter(ElasticsearchBulk::isRetry)
                         .process(metrics::retried)
                     .end()
-                    .delay(method(ElasticsearchBulk.class, "backoffMillis")).syncDelayed().end()
+                    // asynchronous: a retry comes on the client's I/O thread that brought the answer, and a backoff of
+                    // up to 30 s there would hold up every other request answered on it
+                    .delay(method(ElasticsearchBulk.class, "backoffMillis")).asyncDelayed().end()
                     .setBody(method(ElasticsearchBulk.class, "operations"))
                     .doTry()
                         .process(metrics::bulkStarted)

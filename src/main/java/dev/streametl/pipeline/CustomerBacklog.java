@@ -7,10 +7,12 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.support.SynchronizationAdapter;
 
 /**
  * What the customer table still owes the orders, worked off beside the table by {@link CustomerRewrite} passes, so
@@ -35,6 +37,7 @@ public final class CustomerBacklog {
     private final Set<Integer> arrived = new LinkedHashSet<>();
     /** Unmatched orders by customer id, then by order id. */
     private final Map<Integer, Map<Integer, UnmatchedOrder>> unmatched = new HashMap<>();
+    private final AtomicBoolean passesRunning = new AtomicBoolean();
 
     private record UnmatchedOrder(Order order, long version) {
     }
@@ -89,6 +92,24 @@ public final class CustomerBacklog {
                     .merge(order.order().orderId(), order, (kept, newer) -> newer.version() >= kept.version() ? newer : kept);
             arrived.add(order.order().customerId()); // its customer may be in the table by now: the pass looks
         }
+    }
+
+    /**
+     * Starts a run of passes (this exchange's) when there is work and no other run is under way; the run ends when the
+     * exchange is complete. One run at a time: two passes at once could rewrite a customer's orders with its rows of two
+     * moments, the older one last.
+     */
+    public boolean startPasses(Exchange exchange) {
+        if (!hasWork() || !passesRunning.compareAndSet(false, true)) {
+            return false;
+        }
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                passesRunning.set(false);
+            }
+        });
+        return true;
     }
 
     public synchronized boolean hasWork() {

@@ -4,6 +4,10 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -15,11 +19,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.streametl.App;
 import dev.streametl.pipeline.Customer;
 import dev.streametl.pipeline.CustomerRewrite;
+import dev.streametl.pipeline.CustomerUpdates;
 import dev.streametl.pipeline.DeadLetter;
 import dev.streametl.pipeline.EnrichedOrder;
 import dev.streametl.pipeline.Json;
 import dev.streametl.pipeline.KafkaRecords;
 import dev.streametl.pipeline.Order;
+import org.apache.camel.BeanInject;
 import org.apache.camel.EndpointInject;
 import org.apache.camel.Exchange;
 import org.apache.camel.FluentProducerTemplate;
@@ -28,7 +34,11 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.caffeine.CaffeineConstants;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.component.mock.MockEndpoint;
+import org.apache.camel.main.MainConfigurationProperties;
+import org.apache.camel.support.DefaultExchange;
+import org.apache.camel.test.main.junit5.Configure;
 import org.apache.camel.test.main.junit5.CamelMainTest;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,6 +46,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import static dev.streametl.routes.OrderEnrichmentRoutesTest.customerChange;
+import static dev.streametl.routes.OrderEnrichmentRoutesTest.orderChange;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -233,6 +244,89 @@ class CustomerTableRoutesTest {
                                     "PEN-05"), new Customer(3, "Anna Berg", 41, "standard"), 0)))))
                     .toList();
             exchange.getMessage().setBody(HitsMetadata.<JsonNode>of(m -> m.hits(hits)));
+        }
+    }
+
+    /**
+     * The current mode with an Elasticsearch client of one I/O thread (the real client completes its requests on its
+     * few I/O threads, and the route goes on there): a pass must never wait for an order batch on such a thread, or
+     * the batch's bulk request, queued for that thread, never goes out. The backlog timer is a direct endpoint: the
+     * test ticks it once.
+     */
+    @Nested
+    @CamelMainTest(mainClass = App.class,
+                   properties = { "etl.enrich.customer-updates=current", "etl.customers.backlog-timer=direct:backlog-tick",
+                                  "etl.enrich.indexed-orders=direct:client-search",
+                                  "etl.load.elasticsearch=direct:client-bulk" },
+                   propertyPlaceholderLocations = { "classpath:unit-test.properties", "classpath:application.properties" })
+    class WithOneClientThread {
+
+        @EndpointInject("direct:customers")
+        ProducerTemplate customers;
+        @EndpointInject("direct:orders")
+        ProducerTemplate orders;
+        @EndpointInject("direct:backlog-tick")
+        ProducerTemplate tick;
+        @EndpointInject("mock:elasticsearch-search")
+        MockEndpoint search;
+        @EndpointInject("mock:elasticsearch-enriched-orders")
+        MockEndpoint bulk;
+        @BeanInject(PipelineBeans.CUSTOMER_UPDATES)
+        CustomerUpdates updates;
+
+        final ExecutorService clientThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "client-io"));
+
+        @Configure
+        protected void configure(MainConfigurationProperties configuration) {
+            // a lambda: the routes package is scanned for route builder classes, an anonymous one would be found
+            configuration.addLambdaRouteBuilder(routes -> {
+                routes.from("direct:client-search").threads().executorService(clientThread).to("mock:elasticsearch-search");
+                routes.from("direct:client-bulk").threads().executorService(clientThread)
+                        .to("mock:elasticsearch-enriched-orders");
+            });
+        }
+
+        @AfterEach
+        void stopClient() {
+            clientThread.shutdownNow();
+        }
+
+        @Test
+        void aPassWaitingForAnOrderBatchNeverHoldsTheClientThreadTheBatchNeeds() throws Exception {
+            CountDownLatch searching = new CountDownLatch(1);
+            CountDownLatch answer = new CountDownLatch(1);
+            search.whenExchangeReceived(1, e -> {
+                searching.countDown();
+                assertTrue(answer.await(20, TimeUnit.SECONDS));
+                e.getMessage().setBody(HitsMetadata.<JsonNode>of(m -> m.hits(List.of())));
+            });
+            search.whenExchangeReceived(2, e -> e.getMessage().setBody(HitsMetadata.<JsonNode>of(m -> m.hits(List.of()))));
+            search.expectedMessageCount(2);
+            bulk.expectedMessageCount(1);
+            customers.sendBody(customerChange("c", 3, "Anna Berg", 41, "standard"));
+            customers.sendBody(customerChange("c", 5, "Li Wei", 30, "premium"));
+
+            // pass 1 (customer 5 updated): its search is answered on the client's thread, and the passes go on there
+            customers.sendBody(customerChange("u", 5, "Li Wei", 31, "premium"));
+            tick.asyncSendBody(tick.getDefaultEndpoint(), null);
+            assertTrue(searching.await(10, TimeUnit.SECONDS));
+            // an order batch under way: it waits for customer 77 (1 s), then writes order 7 through the client's thread
+            long batches = updates.batchesStarted();
+            orders.asyncSendBody(orders.getDefaultEndpoint(), List.of(
+                    orderRecord(orderChange("c", 7, 3, "10.00", "PEN-05")), orderRecord(orderChange("c", 8, 77, "10.00", "PEN-05"))));
+            await().atMost(Duration.ofSeconds(10)).until(() -> updates.batchesStarted() > batches);
+            // pass 2 (customer 3 updated) must wait for that batch: it may have joined the old row
+            customers.sendBody(customerChange("u", 3, "Anna Berg", 42, "premium"));
+            answer.countDown();
+
+            bulk.assertIsSatisfied(10_000);
+            search.assertIsSatisfied(10_000);
+        }
+
+        private Exchange orderRecord(String value) {
+            Exchange record = new DefaultExchange(orders.getCamelContext());
+            record.getMessage().setBody(value);
+            return record;
         }
     }
 
