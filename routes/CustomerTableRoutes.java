@@ -1,5 +1,7 @@
 package dev.streametl.routes;
 
+import java.util.concurrent.ExecutorService;
+
 import co.elastic.clients.elasticsearch.core.SearchRequest;
 import dev.streametl.pipeline.AppliedOffsets;
 import dev.streametl.pipeline.ChangeEvent;
@@ -9,8 +11,6 @@ import dev.streametl.pipeline.CustomerRewrite;
 import dev.streametl.pipeline.CustomerTableCatchUp;
 import dev.streametl.pipeline.CustomerUpdates;
 import dev.streametl.pipeline.RecordFormat;
-import java.util.concurrent.ExecutorService;
-
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.AggregationStrategies;
 import org.apache.camel.component.caffeine.CaffeineConstants;

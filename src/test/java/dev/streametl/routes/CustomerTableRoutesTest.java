@@ -271,6 +271,9 @@ class CustomerTableRoutesTest {
         MockEndpoint search;
         @EndpointInject("mock:elasticsearch-enriched-orders")
         MockEndpoint bulk;
+        /** The searches sent, answered or not. */
+        @EndpointInject("mock:search-requests")
+        MockEndpoint searchRequests;
         @BeanInject(PipelineBeans.CUSTOMER_UPDATES)
         CustomerUpdates updates;
 
@@ -280,7 +283,8 @@ class CustomerTableRoutesTest {
         protected void configure(MainConfigurationProperties configuration) {
             // a lambda: the routes package is scanned for route builder classes, an anonymous one would be found
             configuration.addLambdaRouteBuilder(routes -> {
-                routes.from("direct:client-search").threads().executorService(clientThread).to("mock:elasticsearch-search");
+                routes.from("direct:client-search").to("mock:search-requests")
+                        .threads().executorService(clientThread).to("mock:elasticsearch-search");
                 routes.from("direct:client-bulk").threads().executorService(clientThread)
                         .to("mock:elasticsearch-enriched-orders");
             });
@@ -321,6 +325,33 @@ class CustomerTableRoutesTest {
 
             bulk.assertIsSatisfied(10_000);
             search.assertIsSatisfied(10_000);
+        }
+
+        @Test
+        void aTickWhilePassesRunStartsNoSecondRun() throws Exception {
+            CountDownLatch searching = new CountDownLatch(1);
+            CountDownLatch answer = new CountDownLatch(1);
+            search.whenExchangeReceived(1, e -> {
+                searching.countDown();
+                assertTrue(answer.await(20, TimeUnit.SECONDS));
+                e.getMessage().setBody(HitsMetadata.<JsonNode>of(m -> m.hits(List.of())));
+            });
+            search.whenExchangeReceived(2, e -> e.getMessage().setBody(HitsMetadata.<JsonNode>of(m -> m.hits(List.of()))));
+            customers.sendBody(customerChange("c", 3, "Anna Berg", 41, "standard"));
+            customers.sendBody(customerChange("c", 5, "Li Wei", 30, "premium"));
+            customers.sendBody(customerChange("u", 5, "Li Wei", 31, "premium"));
+            tick.asyncSendBody(tick.getDefaultEndpoint(), null);
+            assertTrue(searching.await(10, TimeUnit.SECONDS)); // a run of passes is under way, its search unanswered
+
+            customers.sendBody(customerChange("u", 3, "Anna Berg", 42, "premium"));
+            tick.sendBody(null); // a second run would take customer 3 and search beside the first
+
+            searchRequests.setAssertPeriod(500);
+            searchRequests.expectedMessageCount(1);
+            searchRequests.assertIsSatisfied();
+            answer.countDown();
+            // customer 3 is not lost: the first run's next pass searches its orders
+            await().atMost(Duration.ofSeconds(10)).until(() -> searchRequests.getReceivedCounter() == 2);
         }
 
         private Exchange orderRecord(String value) {
