@@ -8,6 +8,7 @@ import dev.streametl.pipeline.CustomerUpdates;
 import dev.streametl.pipeline.ElasticsearchConnection;
 import dev.streametl.pipeline.KafkaAdmins;
 import dev.streametl.pipeline.RecordFormat;
+import dev.streametl.pipeline.ResumeAfterRebalance;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -123,6 +124,15 @@ public class PipelineBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry(value = KafkaAdmins.BEAN, lazy = true, destroyMethod = "close")
     public KafkaAdmins kafkaAdmins() {
         return new KafkaAdmins();
+    }
+
+    /**
+     * How every Kafka consumer subscribes: a partition a rebalance gives back to its consumer goes on from where it was,
+     * so that the records its batch still holds are not read and written a second time.
+     */
+    @BindToRegistry(ResumeAfterRebalance.BEAN)
+    public ResumeAfterRebalance resumeAfterRebalance() {
+        return new ResumeAfterRebalance();
     }
 
     /** The progress line, with the snapshot's size estimated from the source database's statistics. */

@@ -7,20 +7,27 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import dev.streametl.App;
 import dev.streametl.embedded.EmbeddedKafka;
+import dev.streametl.observe.PipelineMetrics;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.main.Main;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -107,6 +114,53 @@ class OrderBatchesTest {
         assertTrue(bulkSizes.stream().allMatch(size -> size < 100), "none waited to be full: " + bulkSizes);
     }
 
+    @Test
+    void aRebalanceWhileABatchFillsWritesEachOrderOnce() throws Exception {
+        String topic = "orders-rebalance";
+        createTopic(topic);
+        createTopic("rebalance-trigger");
+        start(topic, Map.of("etl.orders.batch-interval-ms", "300"));
+        send(topic, 1, 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !bulkSizes.isEmpty()); // the group is there, order 1 committed
+
+        // while orders keep coming, a consumer joins the group, on another topic so that the orders' partition stays
+        // where it is: the group rebalances, every consumer gives up its partitions and takes them back. The orders the
+        // consumer had polled but not yet written wait in its batch meanwhile: reading again from the offset committed
+        // before them would put them in the next batch a second time
+        String group = group();
+        CompletableFuture<Boolean> rebalanced = CompletableFuture.supplyAsync(() -> joinTheGroup(group));
+        try (KafkaProducer<String, String> producer = producer()) {
+            for (int order = 2; order <= 201; order++) {
+                producer.send(new ProducerRecord<>(topic, key(order), orderChange(order)));
+                producer.flush();
+                TimeUnit.MILLISECONDS.sleep(20);
+            }
+        }
+        assertTrue(rebalanced.get(30, TimeUnit.SECONDS), "the joining consumer got its partition: the group rebalanced");
+
+        await().atMost(Duration.ofSeconds(40)).until(() -> bulkSizes.stream().mapToInt(Integer::intValue).sum() >= 201);
+        TimeUnit.SECONDS.sleep(2); // a second copy of the orders would be written by now
+        assertEquals(201, bulkSizes.stream().mapToInt(Integer::intValue).sum(), "each order once: " + bulkSizes);
+        // a second copy in the same batch as the first would be written once (the newest change of each order), but read
+        // and enriched twice
+        assertEquals(201, pipeline.getCamelContext().getRegistry().lookupByNameAndType(PipelineBeans.METRICS,
+                PipelineMetrics.class).enriched(), "each order enriched once");
+    }
+
+    /** A consumer of the orders' group, on another topic, until the group has given it its partition. */
+    private static boolean joinTheGroup(String group) {
+        try (KafkaConsumer<String, String> joining = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG, group),
+                new StringDeserializer(), new StringDeserializer())) {
+            joining.subscribe(List.of("rebalance-trigger"));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (joining.assignment().isEmpty() && System.nanoTime() < until) {
+                joining.poll(Duration.ofMillis(100));
+            }
+            return !joining.assignment().isEmpty();
+        }
+    }
+
     private void start(String topic, Map<String, String> settings) throws Exception {
         pipeline = new Main(App.class);
         load("unit-test.properties").forEach((key, value) -> pipeline.addOverrideProperty((String) key, (String) value));
@@ -126,6 +180,21 @@ class OrderBatchesTest {
         try (ProducerTemplate customers = pipeline.getCamelContext().createProducerTemplate()) {
             customers.sendBody("direct:customers", OrderEnrichmentRoutesTest.customerChange("c", 3, "Anna Berg", 41, "standard"));
         }
+        // every consumer in the group: one that joins later makes the group rebalance, while the orders come
+        int consumers = Integer.parseInt(settings.getOrDefault("etl.orders.consumers",
+                load("application.properties").getProperty("etl.orders.consumers")));
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(group())).all()
+                        .get(10, TimeUnit.SECONDS).get(group());
+                return group.groupState() == GroupState.STABLE && group.members().size() == consumers;
+            });
+        }
+    }
+
+    /** The orders' consumer group, as {@code etl.orders.source} names it. */
+    private static String group() throws IOException {
+        return load("application.properties").getProperty("etl.orders.source").replaceAll(".*groupId=([^&]*).*", "$1");
     }
 
     @AfterEach
