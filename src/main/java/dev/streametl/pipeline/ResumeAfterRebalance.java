@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 
+import org.apache.camel.component.kafka.consumer.support.subcription.DefaultSubscribeAdapter;
 import org.apache.camel.component.kafka.consumer.support.subcription.SubscribeAdapter;
 import org.apache.camel.component.kafka.consumer.support.subcription.TopicInfo;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -30,14 +31,12 @@ public final class ResumeAfterRebalance implements SubscribeAdapter {
     public static final String BEAN = "subscribeAdapter";
     private static final Logger LOG = LoggerFactory.getLogger(ResumeAfterRebalance.class);
 
+    /** The kafka component's own subscription (topics or pattern), given the resuming listener. */
+    private final SubscribeAdapter subscription = new DefaultSubscribeAdapter();
+
     @Override
     public void subscribe(Consumer<?, ?> consumer, ConsumerRebalanceListener camelListener, TopicInfo topics) {
-        ConsumerRebalanceListener listener = new Resuming(consumer, camelListener);
-        if (topics.isPattern()) {
-            consumer.subscribe(topics.getPattern(), listener);
-        } else {
-            consumer.subscribe(topics.getTopics(), listener);
-        }
+        subscription.subscribe(consumer, new Resuming(consumer, camelListener), topics);
     }
 
     /** The kafka component's listener, and then, for a partition given back, a seek to where the consumer was. */

@@ -183,10 +183,11 @@ class OrderBatchesTest {
         // every consumer in the group: one that joins later makes the group rebalance, while the orders come
         int consumers = Integer.parseInt(settings.getOrDefault("etl.orders.consumers",
                 load("application.properties").getProperty("etl.orders.consumers")));
+        String groupId = group();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
             await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-                ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(group())).all()
-                        .get(10, TimeUnit.SECONDS).get(group());
+                ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(groupId)).all()
+                        .get(10, TimeUnit.SECONDS).get(groupId);
                 return group.groupState() == GroupState.STABLE && group.members().size() == consumers;
             });
         }
